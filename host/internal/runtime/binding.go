@@ -1,0 +1,78 @@
+package runtime
+
+import (
+	"io"
+	"io/fs"
+	"sync"
+	"sync/atomic"
+
+	"github.com/edgenome/edgenome/host/internal/dataplane"
+)
+
+// binding connects a prepared instance to the call it currently serves.
+type binding struct {
+	cur atomic.Pointer[dataplane.Call]
+
+	mu     sync.Mutex
+	stderr []byte
+}
+
+const maxStderr = 64 << 10
+
+func (b *binding) bind(c *dataplane.Call) {
+	b.mu.Lock()
+	b.stderr = b.stderr[:0]
+	b.mu.Unlock()
+	b.cur.Store(c)
+}
+
+func (b *binding) unbind() string {
+	b.cur.Store(nil)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.stderr)
+}
+
+type stdout struct{ b *binding }
+
+func (w stdout) Write(p []byte) (int, error) {
+	if c := w.b.cur.Load(); c != nil {
+		return c.Write(p)
+	}
+	return len(p), nil // output outside a call (initialisation) goes nowhere
+}
+
+type stdin struct{ b *binding }
+
+func (r stdin) Read(p []byte) (int, error) {
+	if c := r.b.cur.Load(); c != nil {
+		return c.Read(p)
+	}
+	return 0, io.EOF
+}
+
+// stderr keeps the first 64 KiB of a call's stderr for the log and for
+// telling an out-of-memory crash from others.
+type stderr struct{ b *binding }
+
+func (w stderr) Write(p []byte) (int, error) {
+	w.b.mu.Lock()
+	if room := maxStderr - len(w.b.stderr); room > 0 {
+		w.b.stderr = append(w.b.stderr, p[:min(room, len(p))]...)
+	}
+	w.b.mu.Unlock()
+	return len(p), nil
+}
+
+type mount struct{ b *binding }
+
+func (m mount) Open(name string) (fs.File, error) {
+	if c := m.b.cur.Load(); c != nil {
+		return c.Open(name)
+	}
+	if name == "." {
+		// wazero looks at the mount's root when the instance is created.
+		return dataplane.EmptyDir(), nil
+	}
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}
