@@ -203,6 +203,9 @@ type apiError struct {
 // wantError checks a JSON error response.
 func wantError(t testing.TB, status int, body string, hdr http.Header, wantStatus int, wantCode, wantMsg string) {
 	t.Helper()
+	if len(body) > 300 {
+		body = body[:300] + "..."
+	}
 	if status != wantStatus {
 		t.Errorf("status = %d, want %d (body %s)", status, wantStatus, body)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 
 	"github.com/edgenome/edgenome/host/config"
 	"github.com/edgenome/edgenome/host/internal/rangefetch"
@@ -25,6 +26,9 @@ type App struct {
 	srv   *server.Server
 	ln    net.Listener
 	done  chan error
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Options adjust how the host starts (tests use them).
@@ -95,8 +99,13 @@ func (a *App) Registry() *registry.Registry { return a.reg }
 func (a *App) Done() <-chan error { return a.done }
 
 // Close stops serving (running calls get until ctx ends), then closes the
-// registry and the fetcher. Safe after a partial Start.
+// registry and the fetcher. Safe after a partial Start and more than once.
 func (a *App) Close(ctx context.Context) error {
+	a.closeOnce.Do(func() { a.closeErr = a.close(ctx) })
+	return a.closeErr
+}
+
+func (a *App) close(ctx context.Context) error {
 	var errs []error
 	if a.srv != nil {
 		errs = append(errs, a.srv.Shutdown(ctx))

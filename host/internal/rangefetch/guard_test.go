@@ -279,3 +279,44 @@ func TestProxyEnvironmentIgnored(t *testing.T) {
 		t.Errorf("origin accepted %d connections, want 1", o.accepts.Load())
 	}
 }
+
+// The allowlist is applied to every hop, also to public hosts that the
+// address guard alone would let through.
+func TestCheckRedirect(t *testing.T) {
+	f, err := New(Config{AllowedHosts: []string{"a.example", "b.example"}, MaxRedirects: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := func(ctx context.Context, u string) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, u, nil)
+		return r.WithContext(ctx)
+	}
+	bg := context.Background()
+	trusted := withTrusted(bg, "ref.internal:9000")
+	tests := []struct {
+		name string
+		to   *http.Request
+		via  []string
+		want error
+	}{
+		{"allowed host", req(bg, "https://b.example/x"), []string{"https://a.example/x"}, nil},
+		{"host not listed", req(bg, "https://c.example/x"), []string{"https://a.example/x"}, ErrDenied},
+		{"port not listed", req(bg, "https://b.example:8443/x"), []string{"https://a.example/x"}, ErrDenied},
+		{"downgrade", req(bg, "http://b.example/x"), []string{"https://a.example/x"}, ErrDenied},
+		{"http to https", req(bg, "https://b.example/x"), []string{"http://a.example/x"}, nil},
+		{"user info", req(bg, "https://u:p@b.example/x"), []string{"https://a.example/x"}, ErrBadURL},
+		{"too many hops", req(bg, "https://b.example/x"), []string{"https://a.example/1", "https://a.example/2", "https://a.example/3"}, ErrTooManyRedirects},
+		{"trusted source's own host", req(trusted, "http://ref.internal:9000/y"), []string{"http://ref.internal:9000/x"}, nil},
+		{"trusted source to another host", req(trusted, "http://other.internal:9000/y"), []string{"http://ref.internal:9000/x"}, ErrDenied},
+	}
+	for _, tc := range tests {
+		var via []*http.Request
+		for _, u := range tc.via {
+			via = append(via, req(bg, u))
+		}
+		err := f.checkRedirect(tc.to, via)
+		if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+			t.Errorf("%s: checkRedirect = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}

@@ -237,6 +237,11 @@ func (r *Registry) watch() {
 
 // Close stops watching and closes every plugin after its requests end.
 func (r *Registry) Close(ctx context.Context) error {
+	select {
+	case <-r.done:
+		return nil
+	default:
+	}
 	close(r.done)
 	var errs []error
 	if r.watcher != nil {

@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"sync"
@@ -13,24 +15,44 @@ import (
 type binding struct {
 	cur atomic.Pointer[dataplane.Call]
 
-	mu     sync.Mutex
-	stderr []byte
+	mu       sync.Mutex
+	stderr   []byte
+	cancel   context.CancelCauseFunc // ends the bound call
+	memOver  uint64                  // size of a refused memory grow
+}
+
+// errMemory is the cancellation cause of a call that outgrew its memory.
+var errMemory = errors.New("memory limit")
+
+func (b *binding) exceededMemory(size uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.memOver == 0 {
+		b.memOver = size
+	}
+	if b.cancel != nil {
+		b.cancel(errMemory)
+	}
 }
 
 const maxStderr = 64 << 10
 
-func (b *binding) bind(c *dataplane.Call) {
+func (b *binding) bind(c *dataplane.Call, cancel context.CancelCauseFunc) {
 	b.mu.Lock()
 	b.stderr = b.stderr[:0]
+	b.cancel = cancel
 	b.mu.Unlock()
 	b.cur.Store(c)
 }
 
-func (b *binding) unbind() string {
+// unbind detaches the call and returns its stderr and, if it was refused
+// memory, the size it asked for.
+func (b *binding) unbind() (stderr string, memOver uint64) {
 	b.cur.Store(nil)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return string(b.stderr)
+	b.cancel = nil
+	return string(b.stderr), b.memOver
 }
 
 type stdout struct{ b *binding }

@@ -17,6 +17,7 @@ import (
 	"github.com/edgenome/edgenome/host/internal/hostfn"
 	extism "github.com/extism/go-sdk"
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 )
 
@@ -75,8 +76,7 @@ func Compile(ctx context.Context, name, version string, wasm []byte, lim config.
 	rc := wazero.NewRuntimeConfig().
 		// The only hard preemption wazero has: without it a spinning guest
 		// blocks the next GC's stop-the-world and freezes the host.
-		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(uint32((int64(lim.Memory) + 65535) / 65536))
+		WithCloseOnContextDone(true)
 	m := &Module{Name: name, Version: version, Limits: lim, log: opt.Logger.With("plugin", name, "version", version), stats: opt.Stats}
 	if opt.CacheDir != "" {
 		// One cache object per version: a shared one would keep every
@@ -133,7 +133,9 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 		// would make every "random" seed the same and stall Go's timers.
 		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
 		WithRandSource(rand.Reader)
-	p, err := m.compiled.Instance(ctx, extism.PluginInstanceConfig{ModuleConfig: mc})
+	// The limit applies to each memory (the guest's and Extism's own).
+	ictx := experimental.WithMemoryAllocator(ctx, &memoryLimiter{limit: uint64(m.Limits.Memory), b: b})
+	p, err := m.compiled.Instance(ictx, extism.PluginInstanceConfig{ModuleConfig: mc})
 	if err != nil {
 		return nil, fmt.Errorf("instantiate %s: %w", m.Name, err)
 	}
@@ -147,13 +149,14 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	// in the first request, and proves the module is an edgenome plugin.
 	ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	b.bind(nil, nil)
 	if !p.FunctionExists(abi.ExportABI) {
 		m.discard(inst)
 		return nil, fmt.Errorf("%w: %s does not export %s", ErrABI, m.Name, abi.ExportABI)
 	}
 	rc, _, err := p.CallWithContext(ictx, abi.ExportABI, nil)
 	if err != nil {
-		msg := inst.b.unbind()
+		msg, _ := inst.b.unbind()
 		m.discard(inst)
 		return nil, fmt.Errorf("%w: %s failed to start: %v %s", ErrCrashed, m.Name, err, strings.TrimSpace(msg))
 	}
@@ -289,10 +292,13 @@ func (m *Module) Call(ctx context.Context, export string, input []byte, c *datap
 	if err != nil {
 		return res, err
 	}
-	inst.b.bind(c)
-	rc, _, callErr := inst.p.CallWithContext(hostfn.WithServices(ctx, c), export, input)
-	res.Stderr = inst.b.unbind()
-	ok := callErr == nil && rc == 0
+	cctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	inst.b.bind(c, cancel)
+	rc, _, callErr := inst.p.CallWithContext(hostfn.WithServices(cctx, c), export, input)
+	stderr, memOver := inst.b.unbind()
+	res.Stderr = stderr
+	ok := callErr == nil && rc == 0 && memOver == 0
 	reuse := ok && m.Limits.Reuse != nil && *m.Limits.Reuse
 	if reuse {
 		select {
@@ -312,6 +318,9 @@ func (m *Module) Call(ctx context.Context, export string, input []byte, c *datap
 	}
 	if ok {
 		return res, nil
+	}
+	if memOver > 0 {
+		return res, fmt.Errorf("%w (%s): the plugin asked for %d MiB", ErrMemory, m.Limits.Memory, (memOver+(1<<20)-1)>>20)
 	}
 	return res, m.classify(ctx, rc, callErr, res.Stderr, &res)
 }
