@@ -15,10 +15,10 @@ import (
 type binding struct {
 	cur atomic.Pointer[dataplane.Call]
 
-	mu       sync.Mutex
-	stderr   []byte
-	cancel   context.CancelCauseFunc // ends the bound call
-	memOver  uint64                  // size of a refused memory grow
+	mu      sync.Mutex
+	stderr  []byte
+	cancel  context.CancelCauseFunc // ends the bound call
+	memOver uint64                  // size of a refused memory grow
 }
 
 // errMemory is the cancellation cause of a call that outgrew its memory.
