@@ -458,6 +458,32 @@ func TestContextEnds(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrTimeout) {
 		t.Errorf("call deadline: %v, want context.DeadlineExceeded and not ErrTimeout", err)
 	}
+	// The session's deadline bounds Open even under another context, and
+	// ReadAt.
+	o.setFault(nil)
+	ctx, cancel = context.WithCancel(context.Background())
+	s = f.NewSession(ctx, 0)
+	obj, err := s.Open(context.Background(), o.url("/x"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.setFault(func(_ http.ResponseWriter, r *http.Request, _ []byte) bool {
+		<-r.Context().Done()
+		return true
+	})
+	ctx2, cancel2 := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel2()
+	s2 := f.NewSession(ctx2, 0)
+	if _, err := s2.Open(context.Background(), o.url("/y"), false); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("session deadline under a background Open: %v", err)
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		cancel()
+	}()
+	if _, err := obj.ReadAt(make([]byte, 10), 2*testBlock); !errors.Is(err, context.Canceled) {
+		t.Errorf("ReadAt after the call was cancelled: %v", err)
+	}
 }
 
 func TestCacheBoundedByBytes(t *testing.T) {
@@ -505,4 +531,81 @@ func TestNewValidates(t *testing.T) {
 	if _, err := f.NewSession(context.Background(), 0).Open(context.Background(), "https://example.org/x", true); !errors.Is(err, ErrClosed) {
 		t.Errorf("open after Close: %v", err)
 	}
+}
+
+// Concurrent Opens of one URL from several calls make one origin request,
+// and a cancelled leader does not fail the others.
+func TestConcurrentOpens(t *testing.T) {
+	data := testData(3*testBlock, 15)
+	t.Run("one request", func(t *testing.T) {
+		const calls = 8
+		o := newOrigin(t, data)
+		f := newTestFetcher(t, Config{}, o)
+		gate := make(chan struct{})
+		o.setGate(gate)
+		var wg sync.WaitGroup
+		errs := make([]error, calls)
+		for i := range calls {
+			wg.Go(func() {
+				s := f.NewSession(context.Background(), 0)
+				defer s.Close()
+				obj, err := s.Open(context.Background(), o.url("/x"), false)
+				if err == nil {
+					p := make([]byte, len(data))
+					if _, err = obj.ReadAt(p, 0); err == nil && !bytes.Equal(p, data) {
+						err = errors.New("wrong bytes")
+					}
+				}
+				errs[i] = err
+			})
+		}
+		waitFor(t, "all opens to join", func() bool { return f.probeJoins.Load() == calls })
+		close(gate)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("call %d: %v", i, err)
+			}
+		}
+		opens := 0
+		for _, r := range o.takeRanges() {
+			if r == fmt.Sprintf("bytes=0-%d", testBlock-1) {
+				opens++
+			}
+		}
+		if opens != 1 {
+			t.Errorf("%d opening requests, want 1", opens)
+		}
+	})
+	t.Run("cancelled leader", func(t *testing.T) {
+		o := newOrigin(t, data)
+		f := newTestFetcher(t, Config{}, o)
+		gate := make(chan struct{})
+		o.setGate(gate)
+		lctx, cancel := context.WithCancel(context.Background())
+		leader := make(chan error, 1)
+		go func() {
+			s := f.NewSession(lctx, 0)
+			defer s.Close()
+			_, err := s.Open(lctx, o.url("/x"), false)
+			leader <- err
+		}()
+		waitFor(t, "the leader's request", func() bool { return o.requests.Load() == 1 })
+		waiter := make(chan error, 1)
+		go func() {
+			s := f.NewSession(context.Background(), 0)
+			defer s.Close()
+			_, err := s.Open(context.Background(), o.url("/x"), false)
+			waiter <- err
+		}()
+		waitFor(t, "the waiter to join", func() bool { return f.probeJoins.Load() == 2 })
+		cancel()
+		if err := <-leader; !errors.Is(err, context.Canceled) {
+			t.Fatalf("leader: %v", err)
+		}
+		close(gate)
+		if err := <-waiter; err != nil {
+			t.Fatalf("waiter: %v", err)
+		}
+	})
 }

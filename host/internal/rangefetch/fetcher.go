@@ -33,6 +33,7 @@ type Fetcher struct {
 	closed    atomic.Bool
 
 	hits, misses, requests, fetched atomic.Int64
+	probeJoins                      atomic.Int64 // Opens registered with f.opens; tests watch it
 }
 
 // Stats are cumulative counters for metrics.
@@ -70,7 +71,7 @@ func New(cfg Config) (*Fetcher, error) {
 		ForceAttemptHTTP2:      true,
 		TLSClientConfig:        cfg.TLSClientConfig,
 		TLSHandshakeTimeout:    cfg.Timeout,
-		ResponseHeaderTimeout:  cfg.Timeout,
+		ResponseHeaderTimeout:  cfg.Timeout + time.Second, // backstop; the attempt watchdog fires first
 		ExpectContinueTimeout:  time.Second,
 		MaxConnsPerHost:        cfg.MaxConnsPerHost,
 		MaxIdleConnsPerHost:    cfg.MaxConnsPerHost,

@@ -7,7 +7,10 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -318,5 +321,23 @@ func TestCheckRedirect(t *testing.T) {
 		if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
 			t.Errorf("%s: checkRedirect = %v, want %v", tc.name, err, tc.want)
 		}
+	}
+}
+
+func TestDNSTimeout(t *testing.T) {
+	o := newOrigin(t, testData(100, 35))
+	f := newTestFetcher(t, Config{
+		AllowedHosts: []string{"slow.localtest:*"},
+		DNSTimeout:   50 * time.Millisecond,
+		LookupNetIP: func(ctx context.Context, host string) ([]netip.Addr, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		},
+	})
+	s := f.NewSession(context.Background(), 0)
+	defer s.Close()
+	_, err := s.Open(context.Background(), "http://slow.localtest:"+o.port()+"/x", false)
+	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "resolving slow.localtest") {
+		t.Fatalf("Open = %v, want ErrTimeout naming the lookup", err)
 	}
 }

@@ -64,7 +64,7 @@ func (f *Fetcher) do(ctx context.Context, rq *request, handle func(*http.Respons
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("%s: %w", rq.name, context.Cause(ctx))
+			return ctxError(rq.name, ctx)
 		case <-t.C:
 		}
 	}
@@ -109,23 +109,22 @@ func (f *Fetcher) attempt(ctx context.Context, rq *request, handle func(*http.Re
 // error already carries.
 func (f *Fetcher) classify(ctx, actx context.Context, rq *request, err error, beforeResponse bool) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("%s: %w", rq.name, context.Cause(ctx))
+		return ctxError(rq.name, ctx)
 	}
-	var ne net.Error
-	if errors.Is(context.Cause(actx), errOriginTimeout) || (errors.As(err, &ne) && ne.Timeout()) {
+	if errors.Is(context.Cause(actx), errOriginTimeout) {
 		if beforeResponse {
 			return fmt.Errorf("%w: %s: no response within %v", ErrTimeout, rq.name, f.cfg.Timeout)
 		}
 		return fmt.Errorf("%w: %s: response stalled for %v", ErrTimeout, rq.name, f.cfg.Timeout)
 	}
+	// Other timeouts: DNS, TLS handshake, the transport's header timeout.
+	if ne, ok := errors.AsType[net.Error](err); errors.Is(err, context.DeadlineExceeded) || ok && ne.Timeout() {
+		return fmt.Errorf("%w: %s: %v", ErrTimeout, rq.name, unwrapURLError(err))
+	}
 	if !beforeResponse {
 		return err // handle already wrapped it with a sentinel and the name
 	}
-	inner := err
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		inner = ue.Err
-	}
+	inner := unwrapURLError(err)
 	for _, s := range []error{ErrDenied, ErrTooManyRedirects, ErrBadURL} {
 		if errors.Is(inner, s) {
 			return fmt.Errorf("%s: %w", rq.name, inner)
@@ -204,4 +203,24 @@ func (s *Session) readBlocks(resp *http.Response, body *bodyReader, name string,
 		return nil, fmt.Errorf("%w: %s: body longer than the %d bytes of its range", ErrBadContentRange, name, n)
 	}
 	return bufs, nil
+}
+
+// unwrapURLError drops the *url.Error layer, whose message repeats the full
+// URL (query included) that our messages replace with the redacted name.
+func unwrapURLError(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		return ue.Err
+	}
+	return err
+}
+
+// ctxError reports the end of the caller's context: errors.Is matches its
+// Err (context.Canceled or context.DeadlineExceeded) and its cause, when the
+// caller set a distinct one.
+func ctxError(name string, ctx context.Context) error {
+	err, cause := ctx.Err(), context.Cause(ctx)
+	if cause == nil || cause == err {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return fmt.Errorf("%s: %w (%w)", name, err, cause)
 }

@@ -184,7 +184,7 @@ func (s *Session) Open(ctx context.Context, src string, trusted bool) (*Object, 
 	ctx, cancel := s.bind(ctx)
 	defer cancel()
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", src, context.Cause(ctx))
+		return nil, ctxError(src, ctx)
 	}
 	if isLocal(src) {
 		if !trusted {
@@ -263,10 +263,11 @@ func (s *Session) probe(ctx context.Context, rawURL, name, trustedHost string) (
 		ch := f.opens.DoChan(key, func() (any, error) {
 			return s.probeOnce(ctx, rawURL, name, trustedHost, known)
 		})
+		f.probeJoins.Add(1)
 		var r singleResult
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%s: %w", name, context.Cause(ctx))
+			return nil, ctxError(name, ctx)
 		case res := <-ch:
 			r = singleResult{res.Val, res.Err}
 		}
@@ -461,7 +462,7 @@ func (o *Object) fill(ctx context.Context, p []byte, off int64) error {
 			select {
 			case <-sl.fl.done:
 			case <-ctx.Done():
-				return fmt.Errorf("%s: %w", o.name, context.Cause(ctx))
+				return ctxError(o.name, ctx)
 			}
 			if sl.fl.err == nil {
 				sl.data = sl.fl.data

@@ -41,6 +41,8 @@ const (
 	CodeInputLimit    abi.Code = "input_limit"
 	CodeDenied        abi.Code = "source_denied"
 	CodeSourceMissing abi.Code = "source_not_found"
+	CodeSourceRefused abi.Code = "source_forbidden"
+	CodeUnavailable   abi.Code = "unavailable"
 	CodeOrigin        abi.Code = "origin_error"
 	CodeOriginTimeout abi.Code = "origin_timeout"
 	CodeChanged       abi.Code = "source_changed"
@@ -70,6 +72,8 @@ var statusOf = map[abi.Code]int{
 	CodeInputLimit:      http.StatusRequestEntityTooLarge,
 	CodeDenied:          http.StatusForbidden,
 	CodeSourceMissing:   http.StatusNotFound,
+	CodeSourceRefused:   http.StatusForbidden,
+	CodeUnavailable:     http.StatusServiceUnavailable,
 	CodeOrigin:          http.StatusBadGateway,
 	CodeOriginTimeout:   http.StatusGatewayTimeout,
 	CodeChanged:         http.StatusConflict,
@@ -146,8 +150,12 @@ func dataError(err error) *Error {
 		return newError(CodeFetchLimit, "%v", err)
 	case errors.Is(err, rangefetch.ErrDenied):
 		return newError(CodeDenied, "%v", err)
-	case errors.Is(err, rangefetch.ErrNotFound), errors.Is(err, rangefetch.ErrForbidden):
+	case errors.Is(err, rangefetch.ErrNotFound):
 		return newError(CodeSourceMissing, "%v", err)
+	case errors.Is(err, rangefetch.ErrForbidden):
+		return newError(CodeSourceRefused, "%v", err)
+	case errors.Is(err, rangefetch.ErrClosed):
+		return newError(CodeUnavailable, "%v", err)
 	case errors.Is(err, rangefetch.ErrChanged):
 		return newError(CodeChanged, "%v", err)
 	case errors.Is(err, rangefetch.ErrTimeout):
