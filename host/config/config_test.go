@@ -118,3 +118,27 @@ references:
 		t.Errorf("reference paths (-want +got):\n%s", d)
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	f.Add("cache: {block_size: 64KiB}\nlimits: {default: {timeout: 1s}}")
+	f.Add("references: [{name: a, fasta: x}]")
+	f.Fuzz(func(t *testing.T, y string) {
+		c, err := Parse([]byte(y), "/base")
+		if err == nil {
+			if err := c.Validate(); err != nil {
+				t.Fatalf("Parse accepted what Validate refuses: %v", err)
+			}
+		}
+	})
+}
+
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"1KiB", "1.5GB", "0", "9e99"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if v, err := ParseSize(s); err == nil && v < 0 {
+			t.Fatalf("ParseSize(%q) = %d", s, v)
+		}
+	})
+}

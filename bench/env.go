@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/edgenome/edgenome/host/app"
+	"github.com/edgenome/edgenome/host/config"
+	"github.com/edgenome/edgenome/internal/pluginbuild"
+)
+
+// env holds what suites share: a work folder, built plugins, the repo root.
+type env struct {
+	quick bool
+	root  string
+	dir   string
+	built map[string]string // source dir -> registry entry folder
+	mu    sync.Mutex
+}
+
+func newEnv(quick bool) (*env, error) {
+	root, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+			break
+		}
+		if filepath.Dir(root) == root {
+			return nil, fmt.Errorf("go.mod not found")
+		}
+		root = filepath.Dir(root)
+	}
+	dir, err := os.MkdirTemp("", "edgenome-bench-")
+	if err != nil {
+		return nil, err
+	}
+	return &env{quick: quick, root: root, dir: dir, built: map[string]string{}}, nil
+}
+
+func (e *env) close() { os.RemoveAll(e.dir) }
+
+func (e *env) machine() string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				cpu = strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d CPUs, %s", cpu, runtime.NumCPU(), runtime.Version())
+}
+
+// plugin builds a plugin source folder once and returns its entry folder.
+func (e *env) plugin(src string) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p, ok := e.built[src]; ok {
+		return p, nil
+	}
+	out := filepath.Join(e.dir, "built")
+	name, err := pluginbuild.Build(context.Background(), pluginbuild.Source{Dir: filepath.Join(e.root, src)}, out)
+	if err != nil {
+		return "", err
+	}
+	e.built[src] = filepath.Join(out, name)
+	return e.built[src], nil
+}
+
+// host starts edgenome with the given plugins and extra config.
+type host struct {
+	app  *app.App
+	base string
+}
+
+func (e *env) startHost(cfgYAML string, plugins ...string) (*host, error) {
+	reg, err := os.MkdirTemp(e.dir, "registry-")
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range plugins {
+		entry, err := e.plugin(p)
+		if err != nil {
+			return nil, err
+		}
+		name := filepath.Base(entry)
+		wasm, err := os.ReadFile(filepath.Join(entry, name+".wasm"))
+		if err != nil {
+			return nil, err
+		}
+		m, err := os.ReadFile(filepath.Join(entry, "plugin.yaml"))
+		if err != nil {
+			return nil, err
+		}
+		lines := strings.Split(strings.TrimSpace(string(m)), "\n")
+		sha := strings.TrimSpace(strings.TrimPrefix(lines[len(lines)-1], "sha256:"))
+		os.MkdirAll(filepath.Join(reg, name), 0o755)
+		if err := pluginbuild.Install(filepath.Join(reg, name), name, wasm, m, sha); err != nil {
+			return nil, err
+		}
+	}
+	full := fmt.Sprintf("registry: {dir: %q, cache_dir: %q, watch: false}\n", reg, filepath.Join(e.dir, "wazero")) + cfgYAML
+	cfg, err := config.Parse([]byte(full), e.dir)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	a, err := app.Start(context.Background(), cfg, app.Options{Listener: ln,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return nil, err
+	}
+	return &host{app: a, base: "http://" + a.Addr()}, nil
+}
+
+func (h *host) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h.app.Close(ctx)
+}
+
+var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, MaxConnsPerHost: 128}}
+
+// get runs one request and discards the body, returning its size.
+func get(url string) (int64, error) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err != nil {
+		return n, err
+	}
+	if resp.StatusCode != 200 {
+		return n, fmt.Errorf("%s: status %d", url, resp.StatusCode)
+	}
+	return n, nil
+}
+
+// load sends n requests from c workers and returns the latencies.
+func load(url string, c, n int) ([]time.Duration, time.Duration, error) {
+	lat := make([]time.Duration, n)
+	var next int64
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= int64(n) {
+					return
+				}
+				t := time.Now()
+				if _, err := get(url); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+				lat[i] = time.Since(t)
+			}
+		}()
+	}
+	wg.Wait()
+	return lat, time.Since(start), firstErr
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+// timeCmd runs a native command and returns its wall time and peak RSS.
+func timeCmd(name string, args []string, stdout io.Writer) (time.Duration, int64, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Stdout = stdout
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, 0, fmt.Errorf("%s: %v: %s", name, err, stderr.String())
+	}
+	took := time.Since(start)
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscallRusage); ok {
+		rss = ru.Maxrss * 1024
+	}
+	return took, rss, nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }

@@ -1,0 +1,5 @@
+package main
+
+import "syscall"
+
+type syscallRusage = syscall.Rusage
