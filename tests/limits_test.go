@@ -185,6 +185,15 @@ func TestConcurrencyAndQueue(t *testing.T) {
 	}
 }
 
+var fixedTime = time.Unix(1700000000, 0)
+
+// newOriginHandler serves h on a loopback test server closed with the test.
+func newOriginHandler(t testing.TB, h http.Handler) *httptest.Server {
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	return s
+}
+
 // countingOrigin serves a fixed object with Range support and counts bytes.
 type countingOrigin struct {
 	*httptest.Server

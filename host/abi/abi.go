@@ -25,6 +25,10 @@ const (
 	// MountDir is where sources appear in the guest's file system.
 	MountDir = "/sources"
 
+	// EnvMemoryLimit is the environment variable holding the plugin's
+	// memory limit in bytes, so it can size its tables to fit.
+	EnvMemoryLimit = "EDGENOME_MEMORY_LIMIT"
+
 	// MaxRangeRead bounds one FnRangeRead, which moves bytes through Extism
 	// memory (slow): use WASI file reads for bulk data.
 	MaxRangeRead = 16 << 20

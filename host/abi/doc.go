@@ -26,7 +26,8 @@
 //     checks the operator's allowlist and returns the file's path.
 //
 // stderr is captured by the host (bounded) and logged; it never reaches the
-// client.
+// client. The environment holds EDGENOME_MEMORY_LIMIT ([EnvMemoryLimit]):
+// the plugin's memory limit in bytes, so it can size its tables to fit.
 //
 // # Calling convention
 //

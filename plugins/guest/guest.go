@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/edgenome/edgenome/host/abi"
@@ -43,6 +45,20 @@ type Call struct {
 	In io.Reader
 
 	sources []*Source
+}
+
+// MemoryLimit is the plugin's memory limit in bytes (0 if unknown).
+func MemoryLimit() int64 {
+	n, _ := strconv.ParseInt(os.Getenv(abi.EnvMemoryLimit), 10, 64)
+	return n
+}
+
+func init() {
+	// Collect garbage harder as the heap nears the limit, rather than
+	// growing memory that Wasm can never give back.
+	if n := MemoryLimit(); n > 0 {
+		debug.SetMemoryLimit(n * 3 / 4)
+	}
 }
 
 // Context returns a context for algorithm packages that take one. The host

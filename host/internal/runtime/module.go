@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,7 +133,8 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 		// wazero's defaults are fake clocks and a fixed random seed, which
 		// would make every "random" seed the same and stall Go's timers.
 		WithSysWalltime().WithSysNanotime().WithSysNanosleep().
-		WithRandSource(rand.Reader)
+		WithRandSource(rand.Reader).
+		WithEnv(abi.EnvMemoryLimit, strconv.FormatInt(int64(m.Limits.Memory), 10))
 	// The limit applies to each memory (the guest's and Extism's own).
 	ictx := experimental.WithMemoryAllocator(ctx, &memoryLimiter{limit: uint64(m.Limits.Memory), b: b})
 	p, err := m.compiled.Instance(ictx, extism.PluginInstanceConfig{ModuleConfig: mc})

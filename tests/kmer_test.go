@@ -1,0 +1,162 @@
+package tests
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/edgenome/edgenome/internal/testenv"
+)
+
+const kmerPlugin = "plugins/kmer"
+
+// jellyfishHisto runs native jellyfish count + histo on a plain FASTA/FASTQ.
+func jellyfishHisto(t *testing.T, input string, k int, canonical bool) string {
+	t.Helper()
+	jf := testenv.Tool(t, "jellyfish")
+	db := filepath.Join(t.TempDir(), "db.jf")
+	args := []string{"count", "-m", fmt.Sprint(k), "-s", "10M", "-t", "1", "-o", db}
+	if canonical {
+		args = append(args, "-C")
+	}
+	if out, err := exec.Command(jf, append(args, input)...).CombinedOutput(); err != nil {
+		t.Fatalf("jellyfish count: %v %s", err, out)
+	}
+	out, err := exec.Command(jf, "histo", db).Output()
+	if err != nil {
+		t.Fatalf("jellyfish histo: %v", err)
+	}
+	return string(out)
+}
+
+func gunzipTo(t *testing.T, gz, dst string) []byte {
+	t.Helper()
+	f, err := os.Open(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestConformanceKmerHTTP compares the plugin, called over HTTP with each
+// kind of source, with native jellyfish on the same sequences.
+func TestConformanceKmerHTTP(t *testing.T) {
+	gz := testenv.File(t, "abacas-examples", "usr/share/doc/abacas-examples/SS_SC84.dna.gz")
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "genome.fa")
+	data := gunzipTo(t, gz, plain)
+	gzData, _ := os.ReadFile(gz)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/genome.fa.gz", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "g", fixedTime, bytes.NewReader(gzData))
+	})
+	o := newOriginHandler(t, mux)
+	h := startHost(t, fmt.Sprintf("fetch: {allowed_hosts: [%q]}\n", strings.TrimPrefix(o.URL, "http://")), kmerPlugin)
+
+	for _, k := range []int{21, 5} {
+		want := jellyfishHisto(t, plain, k, true)
+		st, got, _ := h.get(fmt.Sprintf("/plugin/kmer/histo?k=%d&fasta=%s/genome.fa.gz", k, o.URL))
+		if st != 200 || got != want {
+			t.Errorf("k=%d fasta URL (gzip): status %d, differs from jellyfish:\n%s", k, st, firstDiff(want, got))
+		}
+	}
+	// The request body, plain, streamed.
+	want := jellyfishHisto(t, plain, 31, false)
+	st, got, _ := h.post("/plugin/kmer/histo?k=31&canonical=false", "text/plain", bytes.NewReader(data))
+	if st != 200 || got != want {
+		t.Errorf("k=31 body: status %d, differs:\n%s", st, firstDiff(want, got))
+	}
+
+	// A configured reference by region, against jellyfish on what samtools
+	// faidx extracts.
+	samtools := testenv.Tool(t, "samtools")
+	reg := filepath.Join(dir, "region.fa")
+	out, err := exec.Command(samtools, "faidx", filepath.Join(demoDir, "demo.fa"), "chr2:1000-150000", "chrM").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(reg, out, 0o644)
+	want = jellyfishHisto(t, reg, 15, true)
+	st, got, _ = h.get("/plugin/kmer/histo?k=15&ref=demo&region=chr2:1,000-150,000&region=chrM")
+	if st != 200 || got != want {
+		t.Errorf("ref+region: status %d, differs:\n%s", st, firstDiff(want, got))
+	}
+}
+
+func TestKmerBadInput(t *testing.T) {
+	h := startHost(t, "", kmerPlugin)
+	cases := []struct {
+		path, body string
+		status     int
+		code, msg  string
+	}{
+		{"/plugin/kmer/histo?k=0", "", 400, "bad_param", "below the minimum 1"},
+		{"/plugin/kmer/histo?k=32", "", 400, "bad_param", "above the maximum 31"},
+		{"/plugin/kmer/histo", "\x00\x01binary", 400, "bad_input", "request body"},
+		{"/plugin/kmer/histo", "@r1\nACGT\n+\nII\n", 400, "bad_input", "record 1"},
+		{"/plugin/kmer/histo?ref=demo&region=chrZ", "", 400, "bad_param", "chrZ"},
+		{"/plugin/kmer/histo?ref=demo&region=chr1:600000-700000", "", 400, "bad_param", "after the end"},
+		{"/plugin/kmer/query?k=5&kmer=ACG", ">s\nACGTACGT\n", 400, "bad_param", "ACG"},
+	}
+	for _, c := range cases {
+		var st int
+		var body string
+		var hdr http.Header
+		if c.body != "" {
+			st, body, hdr = h.post(c.path, "text/plain", strings.NewReader(c.body))
+		} else {
+			st, body, hdr = h.get(c.path)
+		}
+		wantError(t, st, body, hdr, c.status, c.code, c.msg)
+	}
+	// Truncated gzip in the body.
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(strings.Repeat(">s\nACGTACGTTTGA\n", 5000)))
+	zw.Close()
+	st, body, hdr := h.post("/plugin/kmer/histo", "application/gzip", bytes.NewReader(buf.Bytes()[:buf.Len()/2]))
+	wantError(t, st, body, hdr, 400, "bad_input", "")
+
+	st, body, _ = h.get("/plugin/kmer/top?k=3&n=2&ref=demo&region=chrM")
+	if st != 200 || strings.Count(body, "\n") != 2 || !strings.Contains(body, "\t") {
+		t.Errorf("top: %d %q", st, body)
+	}
+}
+
+// firstDiff shows the first differing line of two outputs.
+func firstDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return fmt.Sprintf("line %d: want %.120q, got %.120q (lines: want %d, got %d)", i+1, wl, gl, len(w), len(g))
+		}
+	}
+	return "identical"
+}
