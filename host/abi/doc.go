@@ -110,6 +110,9 @@ package abi
 //	    content_type: text/x-fastq
 //	    summary: Paired reads, interleaved FASTQ
 //	    body: false              # true: the request body is streamed to stdin
+//	    decompress: false        # true: a gzip body is decoded by the host
+//	                             # (natively, ahead of the plugin); max_input
+//	                             # bounds the decoded bytes
 //	    params:
 //	      - name: n
 //	        type: int            # string|int|float|bool|region|url|reference|enum

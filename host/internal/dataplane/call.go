@@ -99,7 +99,7 @@ func (c *Call) SourceErr() error {
 func Fatal(err error) bool {
 	return errors.Is(err, ErrOutputLimit) || errors.Is(err, ErrInputLimit) ||
 		errors.Is(err, ErrDeadline) || errors.Is(err, ErrClientGone) ||
-		errors.Is(err, rangefetch.ErrFetchLimit) ||
+		errors.Is(err, rangefetch.ErrFetchLimit) || errors.Is(err, ErrBadBody) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
@@ -162,7 +162,10 @@ func (c *Call) Read(p []byte) (int, error) {
 	n, err := c.in.Read(p)
 	c.inBytes += int64(n)
 	if err != nil && err != io.EOF {
-		return n, c.fail(fmt.Errorf("reading request body: %w", err))
+		if !errors.Is(err, ErrBadBody) {
+			err = fmt.Errorf("reading request body: %w", err)
+		}
+		return n, c.fail(err)
 	}
 	return n, err
 }

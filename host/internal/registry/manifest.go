@@ -32,6 +32,7 @@ type Export struct {
 	ContentType string  `yaml:"content_type" json:"content_type"`
 	Summary     string  `yaml:"summary" json:"summary,omitempty"`
 	Body        bool    `yaml:"body" json:"body"`
+	Decompress  bool    `yaml:"decompress" json:"decompress,omitempty"`
 	Params      []Param `yaml:"params" json:"params"`
 }
 

@@ -140,6 +140,8 @@ func dataError(err error) *Error {
 	switch {
 	case errors.Is(err, dataplane.ErrOutputLimit):
 		return newError(CodeOutputLimit, "%v", err)
+	case errors.Is(err, dataplane.ErrBadBody):
+		return newError(abi.CodeBadInput, "request body: %v", err)
 	case errors.Is(err, dataplane.ErrInputLimit):
 		return newError(CodeInputLimit, "%v", err)
 	case errors.Is(err, dataplane.ErrDeadline):

@@ -36,6 +36,11 @@ func (s *Server) runPlugin(c echo.Context) error {
 	if perr != nil {
 		return perr
 	}
+	if body != nil && exp.Decompress {
+		var stop func()
+		body, stop = dataplane.Gunzip(body)
+		defer stop()
+	}
 	input, perr := convert(exp, values, paramEnv{refs: s.refNames, checkURL: s.fetch.CheckURL})
 	if perr != nil {
 		return perr
