@@ -193,6 +193,12 @@ func (h *host) post(path, contentType string, body io.Reader) (int, string, http
 	return resp.StatusCode, string(b), resp.Header
 }
 
+// readAll drains a response, reporting a broken stream as an error.
+func readAll(resp *http.Response) (int64, error) {
+	defer resp.Body.Close()
+	return io.Copy(io.Discard, resp.Body)
+}
+
 type apiError struct {
 	Error struct {
 		Code    string `json:"code"`

@@ -110,6 +110,7 @@ const (
 	CodeUnsupported Code = "unsupported"  // 422: valid input the plugin cannot handle
 	CodeSource      Code = "source_error" // 502: a source could not be read
 	CodeInternal    Code = "internal"     // 500: a bug in the plugin
+	CodeBadFile     Code = "bad_file"     // 422: a source is corrupt, truncated or not of its format
 )
 
 // Envelope is the JSON error a plugin sets through Extism's error.

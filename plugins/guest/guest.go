@@ -256,12 +256,11 @@ func frameError(what string, err error) error {
 	if !errors.As(err, &fe) {
 		return err
 	}
+	// A source failure is reported as such: the host knows its precise
+	// cause (denied, not found, changed, a limit) and answers with that.
 	code := abi.CodeSource
-	switch fe.Status {
-	case abi.StatusDenied, abi.StatusArgument:
+	if fe.Status == abi.StatusArgument {
 		code = abi.CodeBadParam
-	case abi.StatusNotFound:
-		code = abi.CodeNotFound
 	}
 	msg := fe.Message
 	if !strings.Contains(msg, what) {

@@ -58,6 +58,7 @@ var statusOf = map[abi.Code]int{
 	abi.CodeTooLarge:    http.StatusUnprocessableEntity,
 	abi.CodeUnsupported: http.StatusUnprocessableEntity,
 	abi.CodeSource:      http.StatusBadGateway,
+	abi.CodeBadFile:     http.StatusUnprocessableEntity,
 	abi.CodeInternal:    http.StatusInternalServerError,
 	CodeNoPlugin:        http.StatusNotFound,
 	CodeNoExport:        http.StatusNotFound,

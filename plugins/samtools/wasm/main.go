@@ -1,0 +1,152 @@
+//go:build wasip1
+
+// Command samtools is the samtools plugin: view, idxstats and faidx over
+// remote BAM/BAI/CSI and FASTA, reading only the blocks a query needs.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/edgenome/edgenome/host/abi"
+	"github.com/edgenome/edgenome/plugins/guest"
+	"github.com/edgenome/edgenome/plugins/samtools"
+)
+
+func main() {}
+
+type params struct {
+	BAM          string              `json:"bam"`
+	Index        string              `json:"index"`
+	Region       []string            `json:"region"`
+	Header       bool                `json:"header"`
+	HeaderOnly   bool                `json:"header_only"`
+	Count        bool                `json:"count"`
+	RequireFlags int64               `json:"require_flags"`
+	ExcludeFlags int64               `json:"exclude_flags"`
+	MinMapQ      int                 `json:"min_mapq"`
+	Ref          *abi.ReferenceParam `json:"ref"`
+	Fasta        string              `json:"fasta"`
+	Fai          string              `json:"fai"`
+	LineWidth    int                 `json:"line_width"`
+}
+
+func source(s *guest.Source) samtools.Source {
+	return samtools.Source{R: s, Size: s.Size(), Name: s.Name()}
+}
+
+// openBAM opens the BAM and, when needed, its index: the given one, else
+// <bam>.bai, else <bam>.csi, as samtools looks for them.
+func openBAM(c *guest.Call, p *params, needIndex bool) (bam, idx samtools.Source, err error) {
+	b, err := c.OpenURL(p.BAM)
+	if err != nil {
+		return bam, idx, err
+	}
+	bam = source(b)
+	if !needIndex {
+		return bam, idx, nil
+	}
+	if p.Index != "" {
+		i, err := c.OpenURL(p.Index)
+		if err != nil {
+			return bam, idx, err
+		}
+		return bam, source(i), nil
+	}
+	var tried []string
+	for _, suffix := range []string{".bai", ".csi"} {
+		u := withSuffix(p.BAM, suffix)
+		i, err := c.OpenURL(u)
+		if err == nil {
+			return bam, source(i), nil
+		}
+		tried = append(tried, err.Error())
+	}
+	return bam, idx, guest.Errorf(abi.CodeBadParam, "no index for %s (give index=URL): %s", b.Name(), strings.Join(tried, "; "))
+}
+
+//go:wasmexport view
+func view() int32 {
+	return guest.Run(func(c *guest.Call, p *params) error {
+		if p.RequireFlags < 0 || p.RequireFlags > 0xffff || p.ExcludeFlags < 0 || p.ExcludeFlags > 0xffff {
+			return guest.Errorf(abi.CodeBadParam, "flags must be 0 to 65535")
+		}
+		regions := len(p.Region) > 0
+		bam, idx, err := openBAM(c, p, regions)
+		if err != nil {
+			return err
+		}
+		err = samtools.View(c.Context(), bam, idx, c.Out, samtools.ViewOptions{
+			Regions: p.Region, Header: p.Header, HeaderOnly: p.HeaderOnly, Count: p.Count,
+			RequireFlags: uint16(p.RequireFlags), ExcludeFlags: uint16(p.ExcludeFlags), MinMapQ: p.MinMapQ,
+		})
+		return classify(err)
+	})
+}
+
+//go:wasmexport idxstats
+func idxstats() int32 {
+	return guest.Run(func(c *guest.Call, p *params) error {
+		bam, idx, err := openBAM(c, p, true)
+		if err != nil {
+			return err
+		}
+		return classify(samtools.Idxstats(c.Context(), bam, idx, c.Out))
+	})
+}
+
+//go:wasmexport faidx
+func faidx() int32 {
+	return guest.Run(func(c *guest.Call, p *params) error {
+		var fasta, fai *guest.Source
+		var err error
+		switch {
+		case p.Ref != nil && p.Fasta != "":
+			return guest.Errorf(abi.CodeBadParam, "give ref or fasta, not both")
+		case p.Ref != nil:
+			fasta, fai, err = c.OpenReference(*p.Ref)
+		case p.Fasta != "":
+			if fasta, err = c.OpenURL(p.Fasta); err == nil {
+				idx := p.Fai
+				if idx == "" {
+					idx = withSuffix(p.Fasta, ".fai")
+				}
+				fai, err = c.OpenURL(idx)
+			}
+		default:
+			return guest.Errorf(abi.CodeBadParam, "give ref (a configured reference) or fasta (a URL)")
+		}
+		if err != nil {
+			return err
+		}
+		return classify(samtools.Faidx(c.Context(), source(fasta), source(fai), c.Out,
+			samtools.FaidxOptions{Regions: p.Region, LineWidth: p.LineWidth}))
+	})
+}
+
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *guest.DataError
+	if errors.As(err, &de) {
+		return err
+	}
+	switch samtools.Status(err) {
+	case 400:
+		return guest.WithCode(abi.CodeBadParam, err)
+	case 422:
+		return guest.WithCode(abi.CodeBadFile, err)
+	}
+	return err
+}
+
+// withSuffix appends to a URL's path, before any query string (where a
+// presigned URL keeps its signature).
+func withSuffix(u, suffix string) string {
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		return u[:i] + suffix + u[i:]
+	}
+	return fmt.Sprint(u, suffix)
+}
