@@ -73,7 +73,10 @@ type Limits struct {
 	QueueWait   Duration `yaml:"queue_wait"`  // longest wait in the queue; default 5s
 	Reuse       *bool    `yaml:"reuse"`       // reuse instances across calls; default false
 	Warm        *int     `yaml:"warm"`        // instances prepared ahead; default min(concurrency, 2)
-	Preempt     string   `yaml:"preempt"`     // how running code is stopped: "wazero" (default)
+	Preempt     string   `yaml:"preempt"`     // how running code is stopped: "instrument" (default) or "wazero"
+	// ParamMax tightens the manifest's max of numeric parameters, e.g.
+	// {n: 10000000} caps wgsim's read pairs; the host answers 400 above it.
+	ParamMax map[string]float64 `yaml:"param_max"`
 }
 
 // LimitsSet holds the defaults and the per-plugin overrides.
@@ -93,12 +96,17 @@ var Builtin = Limits{
 	Queue:       ptr(32),
 	QueueWait:   Duration(5 * time.Second),
 	Reuse:       ptr(false),
-	Preempt:     PreemptWazero,
+	Preempt:     PreemptInstrument,
 }
 
-// Preemption modes.
+// Preemption modes: how a running plugin is stopped at its deadline and
+// kept from blocking the garbage collector.
 const (
-	// PreemptWazero stops running code with wazero's WithCloseOnContextDone.
+	// PreemptInstrument rewrites the module so loops check in with the host
+	// every few hundred thousand iterations (host/internal/preempt).
+	PreemptInstrument = "instrument"
+	// PreemptWazero uses wazero's WithCloseOnContextDone: a check on every
+	// loop iteration, several times slower on tight loops.
 	PreemptWazero = "wazero"
 )
 
@@ -139,6 +147,16 @@ func (l Limits) Over(o Limits) Limits {
 	if o.Preempt != "" {
 		l.Preempt = o.Preempt
 	}
+	if len(o.ParamMax) > 0 {
+		m := make(map[string]float64, len(l.ParamMax)+len(o.ParamMax))
+		for k, v := range l.ParamMax {
+			m[k] = v
+		}
+		for k, v := range o.ParamMax {
+			m[k] = v
+		}
+		l.ParamMax = m
+	}
 	return l
 }
 
@@ -172,9 +190,9 @@ func (l Limits) Validate(path string) error {
 		errs = append(errs, fmt.Errorf("%s.warm: must not be negative", path))
 	}
 	switch l.Preempt {
-	case "", PreemptWazero:
+	case "", PreemptInstrument, PreemptWazero:
 	default:
-		errs = append(errs, fmt.Errorf("%s.preempt: unknown mode %q (want %q)", path, l.Preempt, PreemptWazero))
+		errs = append(errs, fmt.Errorf("%s.preempt: unknown mode %q (want %q or %q)", path, l.Preempt, PreemptInstrument, PreemptWazero))
 	}
 	return errors.Join(errs...)
 }

@@ -24,6 +24,8 @@ const (
 type paramEnv struct {
 	refs     map[string]bool
 	checkURL func(string) error
+	// max holds the operator's tighter bounds (limits' param_max).
+	max map[string]float64
 }
 
 // convert validates the request's values against the export's parameters
@@ -124,7 +126,7 @@ func convertOne(p *registry.Param, raw string, env paramEnv) (any, *Error) {
 		if err != nil {
 			return nil, bad("%q is not an integer", raw)
 		}
-		if e := checkRange(p, float64(n), raw); e != "" {
+		if e := checkRange(p, float64(n), raw, env.max); e != "" {
 			return nil, bad("%s", e)
 		}
 		return n, nil
@@ -133,7 +135,7 @@ func convertOne(p *registry.Param, raw string, env paramEnv) (any, *Error) {
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, bad("%q is not a number", raw)
 		}
-		if e := checkRange(p, f, raw); e != "" {
+		if e := checkRange(p, f, raw, env.max); e != "" {
 			return nil, bad("%s", e)
 		}
 		return f, nil
@@ -184,12 +186,15 @@ func convertOne(p *registry.Param, raw string, env paramEnv) (any, *Error) {
 	return raw, nil
 }
 
-func checkRange(p *registry.Param, v float64, raw string) string {
+func checkRange(p *registry.Param, v float64, raw string, opMax map[string]float64) string {
 	if p.Min != nil && v < *p.Min {
 		return raw + " is below the minimum " + strconv.FormatFloat(*p.Min, 'g', -1, 64)
 	}
 	if p.Max != nil && v > *p.Max {
 		return raw + " is above the maximum " + strconv.FormatFloat(*p.Max, 'g', -1, 64)
+	}
+	if m, ok := opMax[p.Name]; ok && v > m {
+		return raw + " is above this server's maximum " + strconv.FormatFloat(m, 'f', -1, 64)
 	}
 	return ""
 }

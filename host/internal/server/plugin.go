@@ -41,12 +41,12 @@ func (s *Server) runPlugin(c echo.Context) error {
 		body, stop = dataplane.Gunzip(body)
 		defer stop()
 	}
-	input, perr := convert(exp, values, paramEnv{refs: s.refNames, checkURL: s.fetch.CheckURL})
+	lim := p.Module.Limits
+	input, perr := convert(exp, values, paramEnv{refs: s.refNames, checkURL: s.fetch.CheckURL, max: lim.ParamMax})
 	if perr != nil {
 		return perr
 	}
 
-	lim := p.Module.Limits
 	ctx, cancel := context.WithTimeout(c.Request().Context(), lim.Timeout.D())
 	defer cancel()
 	sess := s.fetch.NewSession(ctx, int64(lim.MaxFetch))

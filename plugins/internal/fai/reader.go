@@ -21,10 +21,21 @@ func NewReader(r io.ReaderAt, e Entry, beg, end int64, chunk int) (*Reader, erro
 	if err := e.check(beg, end); err != nil {
 		return nil, err
 	}
+	s := &Reader{}
+	return s, s.Reset(r, e, beg, end, chunk)
+}
+
+// Reset makes s stream bases [beg, end) of e from r, keeping its buffers,
+// so one Reader can serve many intervals without new allocations.
+func (s *Reader) Reset(r io.ReaderAt, e Entry, beg, end int64, chunk int) error {
+	if err := e.check(beg, end); err != nil {
+		return err
+	}
 	if chunk <= 0 {
 		chunk = DefaultChunk
 	}
-	return &Reader{r: r, e: e, pos: beg, end: end, chunk: int64(chunk)}, nil
+	s.r, s.e, s.pos, s.end, s.chunk = r, e, beg, end, int64(chunk)
+	return nil
 }
 
 // Pos returns the 0-based position of the next base Next will return.
