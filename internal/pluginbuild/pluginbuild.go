@@ -53,6 +53,12 @@ func Build(ctx context.Context, src Source, registryDir string) (string, error) 
 	if err != nil {
 		return "", err
 	}
+	// go build runs in the package's folder: every path it gets must be
+	// absolute.
+	registryDir, err = filepath.Abs(registryDir)
+	if err != nil {
+		return "", err
+	}
 	out := filepath.Join(registryDir, name)
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return "", err
@@ -76,6 +82,9 @@ func Build(ctx context.Context, src Source, registryDir string) (string, error) 
 	wasm, err := os.ReadFile(tmp.Name())
 	if err != nil {
 		return "", err
+	}
+	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
+		return "", fmt.Errorf("building %s: go build wrote no Wasm module to %s", name, tmp.Name())
 	}
 	sum := sha256.Sum256(wasm)
 	manifest, err := os.ReadFile(filepath.Join(src.Dir, "plugin.yaml"))

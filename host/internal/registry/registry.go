@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -103,12 +104,33 @@ func (r *Registry) Reload(ctx context.Context) {
 		r.log.Error("registry unreadable; keeping the loaded plugins", "dir", r.dir, "err", err)
 		return
 	}
+	// wazero compiles a module on one thread: compile plugins side by side.
+	type result struct {
+		p   *Plugin
+		err error
+	}
+	var names []string
 	for _, e := range entries {
-		if !e.IsDir() || e.Name()[0] == '.' {
-			continue
+		if e.IsDir() && e.Name()[0] != '.' {
+			names = append(names, e.Name())
 		}
-		name := e.Name()
-		p, err := r.load(ctx, name, old)
+	}
+	results := make([]result, len(names))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, goruntime.GOMAXPROCS(0))
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			p, err := r.load(ctx, name, old)
+			results[i] = result{p, err}
+		}()
+	}
+	wg.Wait()
+	for i, name := range names {
+		p, err := results[i].p, results[i].err
 		if err != nil {
 			next.Errors[name] = err.Error()
 			if prev, ok := old.plugins[name]; ok {
