@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -199,8 +200,26 @@ func percentile(d []time.Duration, p float64) time.Duration {
 }
 
 // timeCmd runs a native command and returns its wall time and peak RSS.
+// The peak comes from GNU time (Debian package "time"): a child started by
+// Go inherits the parent's RSS as its starting ru_maxrss, which would make
+// every native tool look as big as the host. Without GNU time the peak is
+// reported as 0.
 func timeCmd(name string, args []string, stdout io.Writer) (time.Duration, int64, error) {
-	cmd := exec.Command(name, args...)
+	var cmd *exec.Cmd
+	gnuTime, err := exec.LookPath("/usr/bin/time")
+	rssFile := ""
+	if err == nil {
+		f, err := os.CreateTemp("", "rss-")
+		if err != nil {
+			return 0, 0, err
+		}
+		f.Close()
+		rssFile = f.Name()
+		defer os.Remove(rssFile)
+		cmd = exec.Command(gnuTime, append([]string{"-f", "%M", "-o", rssFile, name}, args...)...)
+	} else {
+		cmd = exec.Command(name, args...)
+	}
 	cmd.Stdout = stdout
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -210,8 +229,10 @@ func timeCmd(name string, args []string, stdout io.Writer) (time.Duration, int64
 	}
 	took := time.Since(start)
 	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscallRusage); ok {
-		rss = ru.Maxrss * 1024
+	if rssFile != "" {
+		b, _ := os.ReadFile(rssFile)
+		kb, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		rss = kb * 1024
 	}
 	return took, rss, nil
 }

@@ -23,6 +23,10 @@ type suite struct {
 var suites = []suite{
 	{"platform", benchPlatform},
 	{"cache", benchCache},
+	{"wgsim", benchWgsim},
+	{"kmer", benchKmer},
+	{"fastqc", benchFastqc},
+	{"samtools", benchSamtools},
 }
 
 func main() {

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"sync"
 
 	"github.com/edgenome/edgenome/host/config"
+	"github.com/edgenome/edgenome/host/internal/preempt"
 	"github.com/edgenome/edgenome/host/internal/rangefetch"
 	"github.com/edgenome/edgenome/host/internal/registry"
 	"github.com/edgenome/edgenome/host/internal/runtime"
@@ -64,8 +66,14 @@ func Start(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 		return nil, fmt.Errorf("range fetch: %w", err)
 	}
 	stats := &runtime.Stats{}
+	// Rewritten modules are cached by the original's sha256, on disk beside
+	// the compiled code, so a restart rewrites nothing.
+	inst, err := preempt.NewCache(filepath.Join(cfg.Registry.CacheDir, "preempt"), preempt.Options{}, 0)
+	if err != nil {
+		return nil, err
+	}
 	a.reg, err = registry.New(ctx, cfg.Registry.Dir, cfg.For, runtime.Options{
-		CacheDir: cfg.Registry.CacheDir, Logger: opt.Logger, Stats: stats,
+		CacheDir: cfg.Registry.CacheDir, Logger: opt.Logger, Stats: stats, Instrument: inst,
 	})
 	if err != nil {
 		return nil, err

@@ -19,6 +19,18 @@ type binding struct {
 	stderr  []byte
 	cancel  context.CancelCauseFunc // ends the bound call
 	memOver uint64                  // size of a refused memory grow
+	memPeak atomic.Uint64           // largest memory of the instance
+}
+
+// grew records a memory's new size: the instance's high-water mark, which
+// Wasm never gives back.
+func (b *binding) grew(size uint64) {
+	for {
+		cur := b.memPeak.Load()
+		if size <= cur || b.memPeak.CompareAndSwap(cur, size) {
+			return
+		}
+	}
 }
 
 // errMemory is the cancellation cause of a call that outgrew its memory.

@@ -29,6 +29,7 @@ func (m *linearMemory) Reallocate(size uint64) []byte {
 		m.b.exceededMemory(size)
 		return nil
 	}
+	m.b.grew(size)
 	if size <= uint64(cap(m.buf)) {
 		m.buf = m.buf[:size] // never used since make zeroed it: Wasm memory never shrinks
 		return m.buf

@@ -16,6 +16,7 @@ import (
 	"github.com/edgenome/edgenome/host/config"
 	"github.com/edgenome/edgenome/host/internal/dataplane"
 	"github.com/edgenome/edgenome/host/internal/hostfn"
+	"github.com/edgenome/edgenome/host/internal/preempt"
 	extism "github.com/extism/go-sdk"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/experimental"
@@ -29,6 +30,9 @@ type Options struct {
 	Logger   *slog.Logger
 	// Stats receives instance counts; may be nil.
 	Stats *Stats
+	// Instrument rewrites modules for the "instrument" preemption mode.
+	// Required unless every plugin uses "wazero".
+	Instrument *preempt.Cache
 }
 
 // Stats counts instances across modules (for metrics).
@@ -74,10 +78,24 @@ func Compile(ctx context.Context, name, version string, wasm []byte, lim config.
 	if opt.Stats == nil {
 		opt.Stats = &Stats{}
 	}
-	rc := wazero.NewRuntimeConfig().
-		// The only hard preemption wazero has: without it a spinning guest
-		// blocks the next GC's stop-the-world and freezes the host.
-		WithCloseOnContextDone(true)
+	rc := wazero.NewRuntimeConfig()
+	switch lim.Preempt {
+	case config.PreemptWazero:
+		// wazero's own preemption: a check on every loop iteration.
+		rc = rc.WithCloseOnContextDone(true)
+	default:
+		// Loops check in with the host (preempt_check) every few hundred
+		// thousand iterations: that call lets the scheduler and the GC in
+		// and ends the call at its deadline, at a fraction of the cost.
+		if opt.Instrument == nil {
+			return nil, fmt.Errorf("compile %s: no instrumenter for preemption mode %q", name, lim.Preempt)
+		}
+		w, err := opt.Instrument.Instrument(wasm)
+		if err != nil {
+			return nil, fmt.Errorf("compile %s: preemption rewrite: %w", name, err)
+		}
+		wasm = w
+	}
 	m := &Module{Name: name, Version: version, Limits: lim, log: opt.Logger.With("plugin", name, "version", version), stats: opt.Stats}
 	if opt.CacheDir != "" {
 		// One cache object per version: a shared one would keep every
@@ -90,7 +108,8 @@ func Compile(ctx context.Context, name, version string, wasm []byte, lim config.
 		rc = rc.WithCompilationCache(cache)
 	}
 	manifest := extism.Manifest{Wasm: []extism.Wasm{extism.WasmData{Data: wasm, Name: "main"}}}
-	compiled, err := extism.NewCompiledPlugin(ctx, manifest, extism.PluginConfig{RuntimeConfig: rc, EnableWasi: true}, hostfn.Functions())
+	fns := append(hostfn.Functions(), preempt.HostFunction())
+	compiled, err := extism.NewCompiledPlugin(ctx, manifest, extism.PluginConfig{RuntimeConfig: rc, EnableWasi: true}, fns)
 	if err != nil {
 		m.closeCache(ctx)
 		return nil, fmt.Errorf("compile %s: %w", name, err)
@@ -276,6 +295,8 @@ type Result struct {
 	Stderr string
 	// Queued is how long the call waited for a slot.
 	Queued time.Duration
+	// Memory is the instance's largest linear memory after the call.
+	Memory uint64
 }
 
 // Call runs an export with the given JSON input, bound to the data plane c.
@@ -300,6 +321,7 @@ func (m *Module) Call(ctx context.Context, export string, input []byte, c *datap
 	rc, _, callErr := inst.p.CallWithContext(hostfn.WithServices(cctx, c), export, input)
 	stderr, memOver := inst.b.unbind()
 	res.Stderr = stderr
+	res.Memory = inst.b.memPeak.Load()
 	ok := callErr == nil && rc == 0 && memOver == 0
 	reuse := ok && m.Limits.Reuse != nil && *m.Limits.Reuse
 	if reuse {
@@ -334,8 +356,8 @@ func (m *Module) classify(ctx context.Context, rc uint32, err error, stderr stri
 			return &env
 		}
 	}
-	if ctx.Err() != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if ctx.Err() != nil || preempt.IsPreempted(err) {
+		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return fmt.Errorf("%w (%s)", ErrTimeout, m.Limits.Timeout.D())
 		}
 		return ctx.Err()

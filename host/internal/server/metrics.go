@@ -17,6 +17,7 @@ type metrics struct {
 	bytesOut *prometheus.CounterVec
 	fetched  *prometheus.CounterVec
 	aborted  *prometheus.CounterVec
+	memory   *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer, fetch *rangefetch.Fetcher, inst *runtime.Stats) (*metrics, error) {
@@ -42,13 +43,16 @@ func newMetrics(reg prometheus.Registerer, fetch *rangefetch.Fetcher, inst *runt
 			Name: "edgenome_aborted_streams_total", Help: "Responses cut off because the plugin failed after output began.",
 		}, []string{"plugin"}),
 	}
+	m.memory = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "edgenome_plugin_memory_bytes", Help: "Wasm memory of the instance that served the plugin's last call (its high-water mark).",
+	}, []string{"plugin"})
 	gauge := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
 	}
 	counter := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
 	}
-	cs := []prometheus.Collector{m.requests, m.duration, m.queued, m.bytesOut, m.fetched, m.aborted,
+	cs := []prometheus.Collector{m.memory, m.requests, m.duration, m.queued, m.bytesOut, m.fetched, m.aborted,
 		counter("edgenome_cache_hits_total", "Block cache hits.", func() float64 { return float64(fetch.Stats().Hits) }),
 		counter("edgenome_cache_misses_total", "Block cache misses.", func() float64 { return float64(fetch.Stats().Misses) }),
 		counter("edgenome_origin_requests_total", "Requests made to origins.", func() float64 { return float64(fetch.Stats().OriginRequests) }),

@@ -60,6 +60,7 @@ func (s *Server) runPlugin(c echo.Context) error {
 	if res.Stderr != "" {
 		s.log.Debug("plugin stderr", "plugin", name, "export", exp.Name, "stderr", res.Stderr)
 	}
+	s.metrics.memory.WithLabelValues(name).Set(float64(res.Memory))
 	fatal := dp.Err()
 	if callErr == nil && fatal == nil {
 		out.finish()

@@ -1,5 +1,0 @@
-package main
-
-import "syscall"
-
-type syscallRusage = syscall.Rusage

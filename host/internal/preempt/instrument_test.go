@@ -1,0 +1,293 @@
+package preempt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+func readTestdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// harness instantiates a module in a fresh wazero runtime that provides testdata/env.wasm as "env" and
+// a counting edgenome.preempt_check that fails once stopAfter checks happened (0: never).
+type harness struct {
+	rt        wazero.Runtime
+	checks    int
+	stopAfter int
+}
+
+var errStop = errors.New("stopped by the test check")
+
+func newHarness(t testing.TB, features api.CoreFeatures) *harness {
+	t.Helper()
+	ctx := context.Background()
+	cfg := wazero.NewRuntimeConfig().WithCoreFeatures(features)
+	h := &harness{rt: wazero.NewRuntimeWithConfig(ctx, cfg)}
+	t.Cleanup(func() { h.rt.Close(ctx) })
+	if _, err := h.rt.InstantiateWithConfig(ctx, readTestdata(t, "env.wasm"), wazero.NewModuleConfig().WithName("env")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.rt.NewHostModuleBuilder(ImportModule).NewFunctionBuilder().
+		WithGoFunction(api.GoFunc(func(ctx context.Context, _ []uint64) {
+			h.checks++
+			if h.stopAfter > 0 && h.checks >= h.stopAfter {
+				panic(errStop)
+			}
+		}), nil, nil).Export(ImportName).Instantiate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func (h *harness) instantiate(t testing.TB, wasm []byte, name string) api.Module {
+	t.Helper()
+	mod, err := h.rt.InstantiateWithConfig(context.Background(), wasm, wazero.NewModuleConfig().WithName(name))
+	if err != nil {
+		t.Fatalf("instantiate %s: %v", name, err)
+	}
+	return mod
+}
+
+func call(t testing.TB, mod api.Module, fn string, args ...uint64) ([]uint64, error) {
+	t.Helper()
+	f := mod.ExportedFunction(fn)
+	if f == nil {
+		t.Fatalf("no export %q", fn)
+	}
+	return f.Call(context.Background(), args...)
+}
+
+func mustInstrument(t testing.TB, wasm []byte, opt Options) []byte {
+	t.Helper()
+	out, err := Instrument(wasm, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestInstrumentSameResults(t *testing.T) {
+	orig := readTestdata(t, "features.wasm")
+	inst := mustInstrument(t, orig, Options{Interval: 7})
+	cases := []struct {
+		fn   string
+		args []uint64
+		// checks says whether the instrumented call must have reached the host check at least once.
+		checks bool
+	}{
+		{"started", nil, false},
+		{"sum", []uint64{1}, false},
+		{"sum", []uint64{1000}, true},
+		{"nested", []uint64{13, 17}, true},
+		{"nested", []uint64{0, 5}, false},
+		{"machine", []uint64{0}, false},
+		{"machine", []uint64{3}, true},
+		{"fact", []uint64{10}, true},
+		{"fib", []uint64{15}, true},
+		{"indirect", []uint64{0, 21}, false},
+		{"indirect", []uint64{1, 21}, false},
+		{"fibpair", []uint64{20}, true},
+		{"bytes", []uint64{50}, true},
+		{"dead", nil, false},
+		{"dispatch", []uint64{1001}, true},
+	}
+	for _, c := range cases {
+		h := newHarness(t, api.CoreFeaturesV2)
+		want, err := call(t, h.instantiate(t, orig, "orig"), c.fn, c.args...)
+		if err != nil {
+			t.Fatalf("%s%v original: %v", c.fn, c.args, err)
+		}
+		got, err := call(t, h.instantiate(t, inst, "inst"), c.fn, c.args...)
+		if err != nil {
+			t.Fatalf("%s%v instrumented: %v", c.fn, c.args, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s%v: results differ (-original +instrumented):\n%s", c.fn, c.args, diff)
+		}
+		if c.checks && h.checks == 0 {
+			t.Errorf("%s%v: the host check was never called", c.fn, c.args)
+		}
+	}
+}
+
+// The loop body of sum runs exactly n times and sum calls nothing. Each iteration takes w from the
+// counter; the iteration that takes it to <= 0 calls the check, which resets it so that the iteration
+// still has its w. With interval k*w the check runs at iterations k, 2k, ...: n/k times. w = 16: 13
+// instructions in the loop body (with its end) plus the 3 outside it, which are charged to the loop
+// because the body opens with it.
+func TestInstrumentCheckCount(t *testing.T) {
+	orig := readTestdata(t, "features.wasm")
+	const w = 16
+	// dispatch's loop weighs 34: its longest iteration (the long arm, with the br_table, the loop's end
+	// and the 3 instructions outside) rather than all of its 51 instructions.
+	const wd = 34
+	for _, tc := range []struct {
+		fn                string
+		interval, n, want int
+	}{
+		{"sum", 7 * w, 1000, 142}, {"sum", 1000 * w, 999, 0}, {"sum", 1000 * w, 1000, 1},
+		{"sum", 1 << 16 * w, 1 << 20, 16},
+		{"sum", 1, 10, 10},    // an interval below one iteration's weight: every iteration
+		{"sum", w + 1, 10, 5}, // every second iteration
+		{"dispatch", 10 * wd, 1000, 100},
+		{"dispatch", 10*wd + 1, 1000, 90}, // every 11th iteration
+	} {
+		h := newHarness(t, api.CoreFeaturesV2)
+		mod := h.instantiate(t, mustInstrument(t, orig, Options{Interval: uint32(tc.interval)}), "inst")
+		if _, err := call(t, mod, tc.fn, uint64(tc.n)); err != nil {
+			t.Fatal(err)
+		}
+		if h.checks != tc.want {
+			t.Errorf("%s: interval %d, %d iterations: %d checks, want %d", tc.fn, tc.interval, tc.n, h.checks, tc.want)
+		}
+	}
+}
+
+// A check that fails must stop loops, loop-free recursion and tail-call loops alike.
+func TestInstrumentStops(t *testing.T) {
+	for _, tc := range []struct {
+		file     string
+		features api.CoreFeatures
+		fn       string
+		args     []uint64
+	}{
+		{"features.wasm", api.CoreFeaturesV2, "sum", []uint64{1 << 30}},
+		{"features.wasm", api.CoreFeaturesV2, "nested", []uint64{1 << 15, 1 << 15}},
+		{"features.wasm", api.CoreFeaturesV2, "fib", []uint64{40}},
+		{"features.wasm", api.CoreFeaturesV2, "fibpair", []uint64{1 << 30}},
+		{"tailcall.wasm", api.CoreFeaturesV2 | experimental.CoreFeaturesTailCall, "count", []uint64{1 << 30, 0}},
+	} {
+		h := newHarness(t, tc.features)
+		h.stopAfter = 3
+		mod := h.instantiate(t, mustInstrument(t, readTestdata(t, tc.file), Options{Interval: 1000}), "inst")
+		_, err := call(t, mod, tc.fn, tc.args...)
+		if !errors.Is(err, errStop) {
+			t.Errorf("%s %s%v: got %v, want the check's error", tc.file, tc.fn, tc.args, err)
+		}
+	}
+}
+
+func TestInstrumentTailCall(t *testing.T) {
+	orig := readTestdata(t, "tailcall.wasm")
+	h := newHarness(t, api.CoreFeaturesV2|experimental.CoreFeaturesTailCall)
+	want, err := call(t, h.instantiate(t, orig, "orig"), "count", 100000, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := call(t, h.instantiate(t, mustInstrument(t, orig, Options{Interval: 100}), "inst"), "count", 100000, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want[0] != got[0] || h.checks == 0 {
+		t.Errorf("got %d with %d checks, want %d with some checks", got[0], h.checks, want[0])
+	}
+}
+
+// A module without type, import, global or code sections gets them inserted in the mandated order.
+func TestInstrumentBare(t *testing.T) {
+	out := mustInstrument(t, readTestdata(t, "bare.wasm"), Options{})
+	h := newHarness(t, api.CoreFeaturesV2)
+	mod := h.instantiate(t, out, "inst")
+	if b, ok := mod.Memory().Read(0, 1); !ok || string(b) != "x" {
+		t.Errorf("memory[0] = %q, want x", b)
+	}
+	cm, err := h.rt.CompileModule(context.Background(), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imports := cm.ImportedFunctions()
+	if len(imports) != 1 {
+		t.Fatalf("%d imported functions, want 1", len(imports))
+	}
+	if mod, name, _ := imports[0].Import(); mod != ImportModule || name != ImportName {
+		t.Errorf("import %s.%s, want %s.%s", mod, name, ImportModule, ImportName)
+	}
+}
+
+// The name section is renumbered: every exported function keeps its name.
+func TestInstrumentNames(t *testing.T) {
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	names := func(wasm []byte) map[string]string {
+		cm, err := rt.CompileModule(ctx, wasm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for export, def := range cm.ExportedFunctions() {
+			m[export] = def.Name()
+		}
+		return m
+	}
+	orig := readTestdata(t, "features.wasm")
+	want := names(orig)
+	if want["fib"] != "fib" {
+		t.Fatalf("testdata lacks names: %v", want)
+	}
+	if diff := cmp.Diff(want, names(mustInstrument(t, orig, Options{}))); diff != "" {
+		t.Errorf("function names differ (-original +instrumented):\n%s", diff)
+	}
+}
+
+func TestInstrumentErrors(t *testing.T) {
+	orig := readTestdata(t, "features.wasm")
+	inst := mustInstrument(t, orig, Options{})
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		opt  Options
+		want error
+	}{
+		{"twice", inst, Options{}, ErrReserved},
+		{"empty", nil, Options{}, ErrMalformed},
+		{"component", append([]byte("\x00asm\x0d\x00\x01\x00"), orig[8:]...), Options{}, ErrMalformed},
+		{"truncated", orig[:len(orig)-3], Options{}, ErrMalformed},
+		{"header only", readTestdata(t, "bare.wasm")[:8:8], Options{}, nil},
+	} {
+		_, err := Instrument(tc.in, tc.opt)
+		if !errors.Is(err, tc.want) && !(tc.want == nil && err == nil) {
+			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	// An opcode wazero does not know (legacy exception handling's try) is refused, not guessed.
+	mod := []byte("\x00asm\x01\x00\x00\x00" +
+		"\x01\x04\x01\x60\x00\x00" + // type () -> ()
+		"\x03\x02\x01\x00" + // one function
+		"\x0a\x07\x01\x05\x00\x06\x40\x0b\x0b") // body: try end end
+	if _, err := Instrument(mod, Options{}); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("try: got %v, want ErrUnsupported", err)
+	}
+	if _, err := Instrument(orig, Options{Interval: 1 << 30}); err == nil {
+		t.Error("interval 2^30 accepted")
+	}
+	if !bytes.Equal(orig, readTestdata(t, "features.wasm")) {
+		t.Error("Instrument modified its input")
+	}
+}
+
+// The marker section records the interval and the original's hash.
+func TestInstrumentMarker(t *testing.T) {
+	orig := readTestdata(t, "features.wasm")
+	out := mustInstrument(t, orig, Options{Interval: 300})
+	sum, interval, ok := marker(out)
+	if !ok || interval != 300 || sum != sha256Sum(orig) {
+		t.Errorf("marker: ok=%v interval=%d sum=%x", ok, interval, sum)
+	}
+}
