@@ -90,6 +90,10 @@ type host struct {
 }
 
 func (e *env) startHost(cfgYAML string, plugins ...string) (*host, error) {
+	return e.startHostWith(app.Options{}, cfgYAML, plugins...)
+}
+
+func (e *env) startHostWith(opt app.Options, cfgYAML string, plugins ...string) (*host, error) {
 	reg, err := os.MkdirTemp(e.dir, "registry-")
 	if err != nil {
 		return nil, err
@@ -124,8 +128,9 @@ func (e *env) startHost(cfgYAML string, plugins ...string) (*host, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := app.Start(context.Background(), cfg, app.Options{Listener: ln,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	opt.Listener = ln
+	opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := app.Start(context.Background(), cfg, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,7 @@ var suites = []suite{
 	{"kmer", benchKmer},
 	{"fastqc", benchFastqc},
 	{"samtools", benchSamtools},
+	{"preempt", benchPreempt},
 }
 
 func main() {

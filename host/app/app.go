@@ -40,6 +40,8 @@ type Options struct {
 	Listener net.Listener
 	// Fetch adjusts the range fetcher's configuration before it is built.
 	Fetch func(*rangefetch.Config)
+	// UnsafeNoPreemption: see runtime.Options; benchmarks only.
+	UnsafeNoPreemption bool
 }
 
 // Start builds every part and starts serving.
@@ -74,6 +76,7 @@ func Start(ctx context.Context, cfg *config.Config, opt Options) (a *App, err er
 	}
 	a.reg, err = registry.New(ctx, cfg.Registry.Dir, cfg.For, runtime.Options{
 		CacheDir: cfg.Registry.CacheDir, Logger: opt.Logger, Stats: stats, Instrument: inst,
+		UnsafeNoPreemption: opt.UnsafeNoPreemption,
 	})
 	if err != nil {
 		return nil, err

@@ -33,6 +33,10 @@ type Options struct {
 	// Instrument rewrites modules for the "instrument" preemption mode.
 	// Required unless every plugin uses "wazero".
 	Instrument *preempt.Cache
+	// UnsafeNoPreemption runs plugins with no way to stop them, for
+	// benchmarks that measure what preemption costs. A plugin that spins
+	// then freezes the whole host at the next garbage collection.
+	UnsafeNoPreemption bool
 }
 
 // Stats counts instances across modules (for metrics).
@@ -79,8 +83,9 @@ func Compile(ctx context.Context, name, version string, wasm []byte, lim config.
 		opt.Stats = &Stats{}
 	}
 	rc := wazero.NewRuntimeConfig()
-	switch lim.Preempt {
-	case config.PreemptWazero:
+	switch {
+	case opt.UnsafeNoPreemption:
+	case lim.Preempt == config.PreemptWazero:
 		// wazero's own preemption: a check on every loop iteration.
 		rc = rc.WithCloseOnContextDone(true)
 	default:

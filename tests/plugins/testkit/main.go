@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -212,6 +213,41 @@ func header() int32 {
 			return err
 		}
 		c.Out.WriteString("ok")
+		return nil
+	})
+}
+
+// lcg runs n steps of a linear congruential generator: a tight integer
+// loop, the worst case for preemption checks.
+//
+//go:wasmexport lcg
+func lcg() int32 {
+	return guest.Run(func(c *guest.Call, p *params) error {
+		x := uint64(1)
+		for i := int64(0); i < p.N; i++ {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+		c.Out.WriteString(strconv.FormatUint(x, 10))
+		return nil
+	})
+}
+
+// bytesum sums a 1 MiB buffer n times: a tight byte loop.
+//
+//go:wasmexport bytesum
+func bytesum() int32 {
+	return guest.Run(func(c *guest.Call, p *params) error {
+		buf := make([]byte, 1<<20)
+		for i := range buf {
+			buf[i] = byte(i * 7)
+		}
+		var s uint64
+		for r := int64(0); r < p.N; r++ {
+			for _, b := range buf {
+				s += uint64(b)
+			}
+		}
+		c.Out.WriteString(strconv.FormatUint(s, 10))
 		return nil
 	})
 }

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/edgenome/edgenome/host/app"
+)
+
+// benchPreempt: what making plugins stoppable costs. Each workload runs
+// with the module rewriting of host/internal/preempt (the default), with no
+// preemption at all (unsafe: benchmarks only), and with wazero's
+// WithCloseOnContextDone (preempt: wazero).
+func benchPreempt(ctx context.Context, e *env) error {
+	fa, err := e.abacas()
+	if err != nil {
+		return err
+	}
+	bam, err := e.simBAM(map[bool]int{true: 40_000, false: 460_000}[e.quick])
+	if err != nil {
+		return err
+	}
+	origin := httptest.NewServer(http.FileServer(http.Dir(filepath.Dir(bam))))
+	defer origin.Close()
+	scale := 1
+	if e.quick {
+		scale = 10
+	}
+	work := []struct{ name, plugin, path string }{
+		{"tight loop (LCG, Go)", "tests/plugins/testkit", fmt.Sprintf("/plugin/testkit/lcg?n=%d", 200_000_000/scale)},
+		{"byte loop (Go)", "tests/plugins/testkit", fmt.Sprintf("/plugin/testkit/bytesum?n=%d", 200/scale)},
+		{"wgsim 200k pairs", "plugins/wgsim", fmt.Sprintf("/plugin/wgsim?ref=abacas&n=%d&seed=3", 200_000/scale)},
+		{"kmer histo k=21", "plugins/kmer", "/plugin/kmer/histo?ref=abacas&k=21"},
+		{"samtools view", "plugins/samtools", "/plugin/samtools/view?bam=" + origin.URL + "/sim.bam"},
+	}
+	cfg := fmt.Sprintf("references: [{name: abacas, fasta: %q}]\nfetch: {allowed_hosts: [%q]}\nlimits: {default: {timeout: 600s, max_output: 8GiB%%s}}\n",
+		fa, strings.TrimPrefix(origin.URL, "http://"))
+	plugins := []string{"tests/plugins/testkit", "plugins/wgsim", "plugins/kmer", "plugins/samtools"}
+	modes := []struct {
+		name string
+		opt  app.Options
+		cfg  string
+	}{
+		{"none", app.Options{UnsafeNoPreemption: true}, ""},
+		{"instrument", app.Options{}, ""},
+		{"wazero", app.Options{}, ", preempt: wazero"},
+	}
+	times := map[string]map[string]time.Duration{}
+	for _, m := range modes {
+		h, err := e.startHostWith(m.opt, fmt.Sprintf(cfg, m.cfg), plugins...)
+		if err != nil {
+			return err
+		}
+		times[m.name] = map[string]time.Duration{}
+		for _, w := range work {
+			n := 3
+			if m.name == "wazero" {
+				n = 1 // it is slow enough that one run says all
+			}
+			d, err := timed(n, func() error { _, err := get(h.base + w.path); return err })
+			if err != nil {
+				h.close()
+				return fmt.Errorf("%s in mode %s: %w", w.name, m.name, err)
+			}
+			times[m.name][w.name] = d
+		}
+		h.close()
+	}
+	fmt.Println("Run time of one call over HTTP (best of 3; wazero mode: 1 run) with each way of making plugins stoppable.")
+	fmt.Println()
+	fmt.Println("| workload | no preemption (unsafe) | instrument (default) | ratio | wazero WithCloseOnContextDone | ratio | target |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, w := range work {
+		none, ins, wz := times["none"][w.name], times["instrument"][w.name], times["wazero"][w.name]
+		fmt.Printf("| %s | %s | %s | %.2f | %s | %.2f | instrument <= 1.15 |\n", w.name, ms(none), ms(ins),
+			ins.Seconds()/none.Seconds(), ms(wz), wz.Seconds()/none.Seconds())
+	}
+	fmt.Println()
+	return nil
+}
