@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -164,6 +165,77 @@ func benchWgsim(ctx context.Context, e *env) error {
 	ttfb := time.Since(t)
 	resp.Body.Close()
 	fmt.Printf("Time to first byte, n = 1,000,000 over a 1 Mbp region: %s (target < 100 ms).\n\n", ms(ttfb))
+	if e.quick {
+		return nil
+	}
+	return wgsimChromosome(e)
+}
+
+// wgsimChromosome simulates from a generated 250 Mbp sequence inside the
+// default 128 MiB plugin memory and compares the reads with native wgsim's.
+func wgsimChromosome(e *env) error {
+	dir := filepath.Join(e.dir, "chrom")
+	os.MkdirAll(dir, 0o755)
+	fa := filepath.Join(dir, "chr.fa")
+	f, err := os.Create(fa)
+	if err != nil {
+		return err
+	}
+	const n = 250_000_000
+	w := bufio.NewWriterSize(f, 1<<20)
+	w.WriteString(">chrBig\n")
+	x := uint64(42)
+	line := make([]byte, 61)
+	line[60] = '\n'
+	for done := 0; done < n; done += 60 {
+		for i := range 60 {
+			x = x*6364136223846793005 + 1442695040888963407
+			line[i] = "ACGT"[x>>62]
+		}
+		if done >= 1_000_000 && done < 1_100_000 {
+			copy(line, bytes.Repeat([]byte("N"), 60)) // an assembly gap
+		}
+		w.Write(line)
+	}
+	w.Flush()
+	f.Close()
+	if out, err := exec.Command("samtools", "faidx", fa).CombinedOutput(); err != nil {
+		return fmt.Errorf("faidx: %v %s", err, out)
+	}
+	h, err := e.startHost(fmt.Sprintf("references: [{name: big, fasta: %q}]\nlimits: {plugins: {wgsim: {timeout: 900s, memory: 128MiB}}}\n", fa), "plugins/wgsim")
+	if err != nil {
+		return err
+	}
+	defer h.close()
+	const pairs = "200000"
+	t := time.Now()
+	resp, err := client.Get(h.base + "/plugin/wgsim?ref=big&n=" + pairs + "&seed=9&output=read1&coords=region")
+	if err != nil {
+		return err
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		return fmt.Errorf("plugin on 250 Mbp: %v %s", err, resp.Status)
+	}
+	pt := time.Since(t)
+	pmem := h.pluginMemory("wgsim")
+	r1, r2 := filepath.Join(dir, "1.fq"), filepath.Join(dir, "2.fq")
+	nt, nmem, err := timeCmd("wgsim", []string{"-S", "9", "-N", pairs, fa, r1, r2}, io.Discard)
+	if err != nil {
+		return err
+	}
+	want, _ := os.ReadFile(r1)
+	same := bytes.Equal(got, want)
+	fmt.Println("A generated 250 Mbp chromosome, 200,000 pairs, read 1 compared byte for byte with native wgsim (plugin limit: 128 MiB).")
+	fmt.Println()
+	header()
+	row("wgsim, 250 Mbp chromosome", pt, nt, pmem, nmem, "fits 128 MiB, identical")
+	fmt.Printf("\nIdentical to native wgsim: %v (%d bytes).\n\n", same, len(want))
+	os.RemoveAll(dir)
+	if !same {
+		return fmt.Errorf("250 Mbp chromosome: plugin output differs from native wgsim")
+	}
 	return nil
 }
 
@@ -330,7 +402,13 @@ func benchSamtools(ctx context.Context, e *env) error {
 	row("samtools view (whole file)", pt, nt, pmem, nmem, "ratio <= 1.5")
 	fmt.Println()
 
-	// A 1 kb region: bytes read from the origin, and warm latency.
+	// A 1 kb region: bytes read from the origin (on a fresh host, so an
+	// empty cache), and warm latency.
+	h.close()
+	h, err = e.startHost(fmt.Sprintf("fetch: {allowed_hosts: [%q]}\n", strings.TrimPrefix(origin.URL, "http://")), "plugins/samtools")
+	if err != nil {
+		return err
+	}
 	seq := bamFirstSeq(bam)
 	reg := seq + ":1000000-1001000"
 	served.Store(0)

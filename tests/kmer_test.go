@@ -160,3 +160,16 @@ func firstDiff(want, got string) string {
 	}
 	return "identical"
 }
+
+// TestKmerMemoryLimit: distinct k-mers that cannot fit the plugin's memory
+// end in a 422 naming the limit, never a crash.
+func TestKmerMemoryLimit(t *testing.T) {
+	gz := testenv.File(t, "abacas-examples", "usr/share/doc/abacas-examples/SS_SC84.dna.gz")
+	data, _ := os.ReadFile(gz)
+	h := startHost(t, "limits: {plugins: {kmer: {memory: 40MiB}}}\n", kmerPlugin)
+	st, body, hdr := h.post("/plugin/kmer/histo?k=21", "application/gzip", bytes.NewReader(data))
+	wantError(t, st, body, hdr, 422, "too_large", "MiB")
+	if st, _, _ := h.get("/plugin/kmer/histo?ref=demo&region=chrM&k=11"); st != 200 {
+		t.Errorf("after the limit: %d", st)
+	}
+}

@@ -132,7 +132,13 @@ func Compile(ctx context.Context, name, version string, wasm []byte, lim config.
 		warm = *lim.Warm
 	}
 	m.sem = make(chan struct{}, conc)
-	m.ready = make(chan *instance, max(warm, 1))
+	pool := max(warm, 1)
+	if lim.Reuse != nil && *lim.Reuse {
+		// Every running call's instance must find room to come back, or
+		// reuse turns into a create per call under load.
+		pool = max(pool, conc)
+	}
+	m.ready = make(chan *instance, pool)
 	m.stop = make(chan struct{})
 	m.ready <- first
 	m.stats.Pooled.Add(1)
