@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -37,24 +36,7 @@ func jellyfishHisto(t *testing.T, input string, k int, canonical bool) string {
 }
 
 func gunzipTo(t *testing.T, gz, dst string) []byte {
-	t.Helper()
-	f, err := os.Open(gz)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dst, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return testenv.Gunzip(t, gz, dst)
 }
 
 // TestConformanceKmerHTTP compares the plugin, called over HTTP with each

@@ -7,6 +7,8 @@
 package testenv
 
 import (
+	"compress/gzip"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,4 +92,29 @@ func File(t testing.TB, pkg string, rel string) string {
 		t.Fatalf("test data file missing: %v", err)
 	}
 	return p
+}
+
+// Gunzip returns the decompressed contents of a gzip file (a test-data
+// fixture), writing them to dst too when dst is not "".
+func Gunzip(t testing.TB, src, dst string) []byte {
+	t.Helper()
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", src, err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", src, err)
+	}
+	if dst != "" {
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return data
 }

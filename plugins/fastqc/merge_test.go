@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -92,20 +91,7 @@ func gunzipIf(t testing.TB, data []byte) []byte {
 }
 
 func gasicText(t testing.TB) []byte {
-	f, err := os.Open(testenv.File(t, "gasic-examples", gasicReads))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return testenv.Gunzip(t, testenv.File(t, "gasic-examples", gasicReads), "")
 }
 
 // TestMergeEqualsWhole proves the merge rule on the real gasic run: the
