@@ -69,6 +69,19 @@ func TestConformanceKmerHTTP(t *testing.T) {
 		t.Errorf("k=31 body: status %d, differs:\n%s", st, firstDiff(want, got))
 	}
 
+	// 5.5 Mbp of contigs, gzip POST body, in the default 128 MiB limit.
+	contigsGz := testenv.File(t, "abacas-examples", "usr/share/doc/abacas-examples/454AllContigs.fna.gz")
+	contigs := filepath.Join(dir, "contigs.fa")
+	gunzipTo(t, contigsGz, contigs)
+	cgz, _ := os.ReadFile(contigsGz)
+	want = jellyfishHisto(t, contigs, 21, true)
+	st, got, _ = h.post("/plugin/kmer/histo?k=21", "application/gzip", bytes.NewReader(cgz))
+	if st != 200 || got != want {
+		t.Errorf("5.5 Mbp contigs (gzip body): status %d, differs:\n%s", st, firstDiff(want, got))
+	}
+	_, metrics, _ := h.get("/metrics")
+	t.Logf("plugin memory after the 5.5 Mbp count: %s", memRE(metrics))
+
 	// A configured reference by region, against jellyfish on what samtools
 	// faidx extracts.
 	samtools := testenv.Tool(t, "samtools")
@@ -154,4 +167,14 @@ func TestKmerMemoryLimit(t *testing.T) {
 	if st, _, _ := h.get("/plugin/kmer/histo?ref=demo&region=chrM&k=11"); st != 200 {
 		t.Errorf("after the limit: %d", st)
 	}
+}
+
+// memRE extracts the kmer plugin's memory gauge from /metrics text.
+func memRE(metrics string) string {
+	for _, l := range strings.Split(metrics, "\n") {
+		if strings.HasPrefix(l, `edgenome_plugin_memory_bytes{plugin="kmer"}`) {
+			return l
+		}
+	}
+	return "?"
 }
