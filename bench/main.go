@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 )
@@ -33,7 +34,17 @@ var suites = []suite{
 func main() {
 	only := flag.String("only", "", "comma-separated suites to run (default all)")
 	quick := flag.Bool("quick", false, "smaller workloads (a smoke test of the benchmark itself)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (host included) to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	e, err := newEnv(*quick)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -56,6 +67,7 @@ func main() {
 		}
 	}
 	if failed {
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

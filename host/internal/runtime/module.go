@@ -82,6 +82,7 @@ func Compile(ctx context.Context, name, version string, wasm []byte, lim config.
 	if opt.Stats == nil {
 		opt.Stats = &Stats{}
 	}
+	wasm = mergeDataSegments(wasm)
 	rc := wazero.NewRuntimeConfig()
 	switch {
 	case opt.UnsafeNoPreemption:
