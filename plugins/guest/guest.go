@@ -175,6 +175,8 @@ type Source struct {
 	f    *os.File
 	size int64
 	name string
+	path string
+	c    *Call
 }
 
 // ReadAt implements io.ReaderAt.
@@ -192,6 +194,12 @@ func (s *Source) Size() int64 { return s.size }
 // Name is how the source is named in messages (its URL or reference).
 func (s *Source) Name() string { return s.name }
 
+// BGZF opens the source's inflated view (see host/abi): ReadAt at a BGZF
+// block's offset returns the block inflated and CRC-checked by the host.
+func (s *Source) BGZF() (*Source, error) {
+	return s.c.open(s.path+".bgzf", s.name)
+}
+
 func (c *Call) open(path, name string) (*Source, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -202,7 +210,7 @@ func (c *Call) open(path, name string) (*Source, error) {
 		f.Close()
 		return nil, fmt.Errorf("stat %s: %w", name, dataError(err))
 	}
-	s := &Source{f: f, size: st.Size(), name: name}
+	s := &Source{f: f, size: st.Size(), name: name, path: path, c: c}
 	c.sources = append(c.sources, s)
 	return s, nil
 }

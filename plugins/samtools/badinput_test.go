@@ -216,7 +216,7 @@ func TestExternalInflater(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := 0
-	src.Inflate = func(in, out []byte, crc uint32) error {
+	src.Inflate = func(_ int64, in, out []byte, crc uint32) error {
 		calls++
 		n, err := io.ReadFull(flate.NewReader(bytes.NewReader(in)), out)
 		if err != nil || n != len(out) {
@@ -233,7 +233,7 @@ func TestExternalInflater(t *testing.T) {
 	if calls == 0 || !bytes.Equal(want.Bytes(), got.Bytes()) {
 		t.Errorf("external inflater: %d calls, output equal %v", calls, bytes.Equal(want.Bytes(), got.Bytes()))
 	}
-	src.Inflate = func(in, out []byte, crc uint32) error { return errors.New("boom") }
+	src.Inflate = func(_ int64, in, out []byte, crc uint32) error { return errors.New("boom") }
 	if err := View(context.Background(), src, Source{}, io.Discard, ViewOptions{}); !errors.Is(err, bgzf.ErrCorrupt) || Status(err) != 422 {
 		t.Errorf("failing inflater: %v", err)
 	}

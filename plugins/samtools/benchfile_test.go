@@ -57,7 +57,7 @@ func benchPreinflated(b *testing.B, opt ViewOptions) {
 	}
 	src := openSource(b, path)
 	blocks := map[uint64][]byte{}
-	src.Inflate = func(in, out []byte, crc uint32) error {
+	src.Inflate = func(_ int64, in, out []byte, crc uint32) error {
 		n, err := io.ReadFull(flate.NewReader(bytes.NewReader(in)), out)
 		if err != nil || n != len(out) {
 			return errors.New("bad block")
@@ -68,7 +68,7 @@ func benchPreinflated(b *testing.B, opt ViewOptions) {
 	if err := View(context.Background(), src, Source{}, io.Discard, ViewOptions{Count: true}); err != nil {
 		b.Fatal(err)
 	}
-	src.Inflate = func(in, out []byte, crc uint32) error {
+	src.Inflate = func(_ int64, in, out []byte, crc uint32) error {
 		copy(out, blocks[uint64(crc)<<32|uint64(len(out))])
 		return nil
 	}

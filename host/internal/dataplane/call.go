@@ -279,6 +279,13 @@ func (c *Call) Open(name string) (fs.File, error) {
 	case ".", "ref", "url":
 		return &dir{name: name}, nil
 	}
+	if base, ok := strings.CutSuffix(name, BGZFSuffix); ok {
+		obj, err := c.object(base)
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		}
+		return &bgzfFile{file{c: c, obj: obj, name: name}}, nil
+	}
 	obj, err := c.object(name)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}

@@ -141,6 +141,8 @@ func dataError(err error) *Error {
 	switch {
 	case errors.Is(err, dataplane.ErrOutputLimit):
 		return newError(CodeOutputLimit, "%v", err)
+	case errors.Is(err, dataplane.ErrBadBlock):
+		return newError(abi.CodeBadFile, "%v", err)
 	case errors.Is(err, dataplane.ErrBadBody):
 		return newError(abi.CodeBadInput, "request body: %v", err)
 	case errors.Is(err, dataplane.ErrInputLimit):

@@ -79,12 +79,13 @@ type Reader struct {
 	ext   Inflater
 }
 
-// Inflater decodes the raw deflate stream src into dst, which is exactly as
-// long as the block's ISIZE, and checks that the result has the CRC32 crc.
-// It must fail unless src holds exactly len(dst) bytes with that checksum.
-// Under WebAssembly a host function does this about 4x faster than Go code
-// compiled to Wasm (measured with wazero).
-type Inflater func(src, dst []byte, crc uint32) error
+// Inflater decodes the block that starts at file offset off (its raw
+// deflate data is src) into dst, which is exactly as long as the block's
+// ISIZE, and checks that the result has the CRC32 crc. It must fail unless
+// the block holds exactly len(dst) bytes with that checksum. Under
+// WebAssembly the host's inflated view of the file (see host/abi) does this
+// several times faster than Go code compiled to Wasm; it needs only off.
+type Inflater func(off int64, src, dst []byte, crc uint32) error
 
 // SetInflater replaces the built-in decoder and CRC check; nil restores them.
 func (r *Reader) SetInflater(f Inflater) { r.ext = f }
@@ -224,7 +225,7 @@ func (r *Reader) Block(off int64, dst []byte) (data []byte, csize int, err error
 	}
 	dst = dst[:isize]
 	if r.ext != nil {
-		if err := r.ext(b[hdr:bsize-8], dst, crc); err != nil {
+		if err := r.ext(off, b[hdr:bsize-8], dst, crc); err != nil {
 			return dst[:0], 0, &Error{Offset: off, Kind: ErrCorrupt, Detail: err.Error()}
 		}
 		return dst, bsize, nil
