@@ -14,6 +14,7 @@ import (
 	"github.com/edgenome/edgenome/host/internal/rangefetch"
 	"github.com/edgenome/edgenome/host/internal/registry"
 	"github.com/edgenome/edgenome/host/internal/runtime"
+	"github.com/edgenome/edgenome/host/internal/web"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
@@ -80,7 +81,9 @@ func New(o Options) (*Server, error) {
 		ExposeHeaders: []string{"*", "X-Seed", "Retry-After"},
 		MaxAge:        3600,
 	}))
-	e.GET("/", s.index)
+	if err := web.Register(e); err != nil {
+		return nil, fmt.Errorf("server: web UI: %w", err)
+	}
 	e.GET("/healthz", s.healthz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))
 	e.GET("/plugins", s.listPlugins)
