@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -160,6 +161,22 @@ func get(url string) (int64, error) {
 		return n, fmt.Errorf("%s: status %d", url, resp.StatusCode)
 	}
 	return n, nil
+}
+
+// post sends body and discards the answer.
+func post(url string, body []byte) error {
+	resp, err := client.Post(url, "application/octet-stream", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s: status %d", url, resp.StatusCode)
+	}
+	return nil
 }
 
 // load sends n requests from c workers and returns the latencies.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -31,16 +32,28 @@ func benchPreempt(ctx context.Context, e *env) error {
 	if e.quick {
 		scale = 10
 	}
-	work := []struct{ name, plugin, path string }{
-		{"tight loop (LCG, Go)", "tests/plugins/testkit", fmt.Sprintf("/plugin/testkit/lcg?n=%d", 200_000_000/scale)},
-		{"byte loop (Go)", "tests/plugins/testkit", fmt.Sprintf("/plugin/testkit/bytesum?n=%d", 200/scale)},
-		{"wgsim 200k pairs", "plugins/wgsim", fmt.Sprintf("/plugin/wgsim?ref=abacas&n=%d&seed=3", 200_000/scale)},
-		{"kmer histo k=21", "plugins/kmer", "/plugin/kmer/histo?ref=abacas&k=21"},
-		{"samtools view", "plugins/samtools", "/plugin/samtools/view?bam=" + origin.URL + "/sim.bam"},
+	gz, err := e.data("gasic-examples", "usr/share/doc/gasic/examples/reads/SRR059298_subset.fastq.gz")
+	if err != nil {
+		return err
+	}
+	reads, err := os.ReadFile(gz)
+	if err != nil {
+		return err
+	}
+	work := []struct {
+		name, plugin, path string
+		body               []byte
+	}{
+		{"tight loop (LCG, Go)", "tests/plugins/testkit", fmt.Sprintf("/plugin/testkit/lcg?n=%d", 200_000_000/scale), nil},
+		{"byte loop (Go)", "tests/plugins/testkit", fmt.Sprintf("/plugin/testkit/bytesum?n=%d", 200/scale), nil},
+		{"wgsim 200k pairs", "plugins/wgsim", fmt.Sprintf("/plugin/wgsim?ref=abacas&n=%d&seed=3", 200_000/scale), nil},
+		{"kmer histo k=21", "plugins/kmer", "/plugin/kmer/histo?ref=abacas&k=21", nil},
+		{"samtools view", "plugins/samtools", "/plugin/samtools/view?bam=" + origin.URL + "/sim.bam", nil},
+		{"fastqc fqchk (gzip body)", "plugins/fastqc", "/plugin/fastqc?format=fqchk", reads},
 	}
 	cfg := fmt.Sprintf("references: [{name: abacas, fasta: %q}]\nfetch: {allowed_hosts: [%q]}\nlimits: {default: {timeout: 600s, max_output: 8GiB%%s}}\n",
 		fa, strings.TrimPrefix(origin.URL, "http://"))
-	plugins := []string{"tests/plugins/testkit", "plugins/wgsim", "plugins/kmer", "plugins/samtools"}
+	plugins := []string{"tests/plugins/testkit", "plugins/wgsim", "plugins/kmer", "plugins/samtools", "plugins/fastqc"}
 	modes := []struct {
 		name string
 		opt  app.Options
@@ -62,7 +75,13 @@ func benchPreempt(ctx context.Context, e *env) error {
 			if m.name == "wazero" {
 				n = 1 // it is slow enough that one run says all
 			}
-			d, err := timed(n, func() error { _, err := get(h.base + w.path); return err })
+			d, err := timed(n, func() error {
+				if w.body != nil {
+					return post(h.base+w.path, w.body)
+				}
+				_, err := get(h.base + w.path)
+				return err
+			})
 			if err != nil {
 				h.close()
 				return fmt.Errorf("%s in mode %s: %w", w.name, m.name, err)

@@ -301,17 +301,9 @@ func benchFastqc(ctx context.Context, e *env) error {
 	defer h.close()
 	var pmem, nmem int64
 	pt, err := timed(5, func() error {
-		resp, err := client.Post(h.base+"/plugin/fastqc?format=fqchk", "application/gzip", bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("fastqc: %s", resp.Status)
-		}
+		err := post(h.base+"/plugin/fastqc?format=fqchk", body)
 		pmem = max(pmem, h.pluginMemory("fastqc"))
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
