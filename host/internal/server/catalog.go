@@ -126,13 +126,3 @@ func parseFai(r io.Reader) ([]sequence, error) {
 func (s *Server) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "plugins": len(s.reg.Snapshot().List())})
 }
-
-func (s *Server) index(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]any{
-		"name": "edgenome",
-		"endpoints": []string{
-			"GET|POST /plugin/<name>[/<export>]", "GET /plugins", "GET /plugins/<name>",
-			"GET /references", "GET /healthz", "GET /metrics",
-		},
-	})
-}
