@@ -46,3 +46,15 @@ func TestEveryPluginLoads(t *testing.T) {
 		t.Fatalf("loaded %v, want %v; errors: %v", names, want, got.Errors)
 	}
 }
+
+// TestPlainExtismPlugin: a third-party plugin built with go-pdk alone (no
+// edgenome_abi export, output through Extism's output) runs as it is.
+func TestPlainExtismPlugin(t *testing.T) {
+	h := startHost(t, "", "tests/plugins/plainextism")
+	st, body, _ := h.get("/plugin/plainextism/greet?who=x")
+	if st != 200 || body != `hello {"who":"x"}` {
+		t.Fatalf("greet: %d %q", st, body)
+	}
+	st, body, hdr := h.get("/plugin/plainextism/oops")
+	wantError(t, st, body, hdr, 500, "plugin_crashed", "plain failure")
+}

@@ -55,9 +55,16 @@
 // proper status, and after that aborts the stream so a failure is never
 // mistaken for a complete response.
 //
-// Every plugin also exports [ExportABI], which the host calls when it
+// A plugin should also export [ExportABI], which the host calls when it
 // prepares an instance (so the guest runtime initialises before a request
-// arrives) and whose result must equal [Version].
+// arrives) and whose result must equal [Version]. A plain Extism plugin
+// without it still runs (its guest runtime initialises on the first call),
+// and whatever it returns through Extism's output is sent to the client
+// after its stdout: an off-the-shelf Extism plugin with a manifest works
+// as it is.
+//
+// stdout is the fast path; Extism's output is held in memory until the call
+// ends, and is meant for small results.
 //
 // # Host functions (Extism namespace [HostModule])
 //

@@ -184,8 +184,9 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	defer cancel()
 	b.bind(nil, nil)
 	if !p.FunctionExists(abi.ExportABI) {
-		m.discard(inst)
-		return nil, fmt.Errorf("%w: %s does not export %s", ErrABI, m.Name, abi.ExportABI)
+		// A plain Extism plugin: its manifest states the ABI, and its guest
+		// runtime initialises on the first call instead.
+		return inst, nil
 	}
 	rc, _, err := p.CallWithContext(ictx, abi.ExportABI, nil)
 	if err != nil {
@@ -330,7 +331,14 @@ func (m *Module) Call(ctx context.Context, export string, input []byte, c *datap
 	cctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	inst.b.bind(c, cancel)
-	rc, _, callErr := inst.p.CallWithContext(hostfn.WithServices(cctx, c), export, input)
+	rc, out, callErr := inst.p.CallWithContext(hostfn.WithServices(cctx, c), export, input)
+	if callErr == nil && rc == 0 && len(out) > 0 {
+		// Output set through Extism (as any Extism plugin returns it) follows
+		// whatever went to stdout.
+		if _, err := c.Write(out); err != nil {
+			callErr = err
+		}
+	}
 	stderr, memOver := inst.b.unbind()
 	res.Stderr = stderr
 	res.Memory = inst.b.memPeak.Load()
