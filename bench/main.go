@@ -25,6 +25,7 @@ var suites = []suite{
 	{"platform", benchPlatform},
 	{"cache", benchCache},
 	{"wgsim", benchWgsim},
+	{"chromosome", benchChromosome},
 	{"kmer", benchKmer},
 	{"fastqc", benchFastqc},
 	{"samtools", benchSamtools},
