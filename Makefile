@@ -4,7 +4,7 @@ GO      ?= go
 REG     ?= registry
 PLUGINS := $(sort $(dir $(wildcard plugins/*/plugin.yaml)))
 
-.PHONY: all build host plugins data run test conformance bench fuzz testdata clean
+.PHONY: all build host plugins data run test conformance bench fuzz soak testdata clean
 
 all: build
 
@@ -47,6 +47,12 @@ bench: build testdata
 
 fuzz:
 	scripts/fuzz.sh
+
+# Sustained mixed load on loopback (wrk), with hot reloads and origin
+# faults; bounded by SOAK_DURATION. Not part of `make test`.
+SOAK_DURATION ?= 120s
+soak:
+	$(GO) run ./tests/soak -duration $(SOAK_DURATION)
 
 clean:
 	rm -rf bin $(REG)/*/ data

@@ -209,18 +209,19 @@ type apiError struct {
 // wantError checks a JSON error response.
 func wantError(t testing.TB, status int, body string, hdr http.Header, wantStatus int, wantCode, wantMsg string) {
 	t.Helper()
-	if len(body) > 300 {
-		body = body[:300] + "..."
+	short := body
+	if len(short) > 300 {
+		short = short[:300] + "..."
 	}
 	if status != wantStatus {
-		t.Errorf("status = %d, want %d (body %s)", status, wantStatus, body)
+		t.Errorf("status = %d, want %d (body %s)", status, wantStatus, short)
 	}
 	if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("error Content-Type = %q, want JSON", ct)
 	}
 	var e apiError
 	if err := json.Unmarshal([]byte(body), &e); err != nil {
-		t.Fatalf("error body is not JSON: %v: %s", err, body)
+		t.Fatalf("error body is not JSON: %v: %s", err, short)
 	}
 	if e.Error.Code != wantCode {
 		t.Errorf("code = %q, want %q (message %q)", e.Error.Code, wantCode, e.Error.Message)

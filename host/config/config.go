@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -33,6 +35,25 @@ type Server struct {
 	IdleTimeout       Duration `yaml:"idle_timeout"`        // default 120s
 	MaxHeaderBytes    Size     `yaml:"max_header_bytes"`    // default 64KiB
 	ShutdownGrace     Duration `yaml:"shutdown_grace"`      // default 30s
+	// MaxBody caps every request body as received (before any gzip
+	// decoding; max_input bounds the decoded bytes a plugin reads); a larger
+	// one is refused with 413 input_limit. Default 1GiB.
+	MaxBody Size `yaml:"max_body"`
+	// RateLimit bounds calls per client address; off unless
+	// requests_per_second is set.
+	RateLimit RateLimit `yaml:"rate_limit"`
+	// TrustedProxies lists the proxies (IP or CIDR) whose X-Forwarded-For
+	// names the client. Empty (the default): the client is the connection's
+	// peer address and X-Forwarded-For is ignored.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// RateLimit is a token bucket per client address: requests_per_second
+// refill, burst capacity. Past it, calls get 429 rate_limited with
+// Retry-After. /healthz and /metrics are exempt.
+type RateLimit struct {
+	RequestsPerSecond float64 `yaml:"requests_per_second"` // default 0: no limit
+	Burst             int     `yaml:"burst"`               // default 2 x requests_per_second (at least 1)
 }
 
 // Registry configures where plugins come from.
@@ -209,6 +230,17 @@ func (c *Config) Validate() error {
 	if c.Server.Addr == "" {
 		errs = append(errs, errors.New("server.addr: must not be empty"))
 	}
+	if c.Server.MaxBody < 0 {
+		errs = append(errs, errors.New("server.max_body: must not be negative"))
+	}
+	if c.Server.RateLimit.RequestsPerSecond < 0 || c.Server.RateLimit.Burst < 0 {
+		errs = append(errs, errors.New("server.rate_limit: requests_per_second and burst must not be negative"))
+	}
+	for i, p := range c.Server.TrustedProxies {
+		if _, err := ParseCIDR(p); err != nil {
+			errs = append(errs, fmt.Errorf("server.trusted_proxies[%d]: %v", i, err))
+		}
+	}
 	if c.Cache.BlockSize < 4<<10 || c.Cache.BlockSize > 64<<20 {
 		errs = append(errs, fmt.Errorf("cache.block_size: %s is outside 4KiB..64MiB", c.Cache.BlockSize))
 	}
@@ -288,6 +320,12 @@ func (c *Config) setDefaults(baseDir string) {
 	if c.Server.ShutdownGrace == 0 {
 		c.Server.ShutdownGrace = Duration(30 * time.Second)
 	}
+	if c.Server.MaxBody == 0 {
+		c.Server.MaxBody = 1 << 30
+	}
+	if rl := &c.Server.RateLimit; rl.RequestsPerSecond > 0 && rl.Burst == 0 {
+		rl.Burst = max(1, int(math.Ceil(2*rl.RequestsPerSecond)))
+	}
 	if c.Registry.Dir == "" {
 		c.Registry.Dir = "registry"
 	}
@@ -322,6 +360,24 @@ func (c *Config) setDefaults(baseDir string) {
 			r.Fai = resolve(baseDir, r.Fai)
 		}
 	}
+}
+
+// ParseCIDR reads an IP address (a single host) or a CIDR prefix.
+func ParseCIDR(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR prefix", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR prefix", s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 // IndexOf returns the default .fai location of a FASTA path or URL: the

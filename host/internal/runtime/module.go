@@ -189,6 +189,11 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 		return inst, nil
 	}
 	rc, _, err := p.CallWithContext(ictx, abi.ExportABI, nil)
+	if err != nil && ctx.Err() != nil {
+		// The request that needed this instance went away: not a crash.
+		m.discard(inst)
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		msg, _ := inst.b.unbind()
 		m.discard(inst)

@@ -139,6 +139,10 @@ func classify(callErr, fatal, source error, plugin string) *Error {
 
 func dataError(err error) *Error {
 	switch {
+	case errors.Is(err, context.Canceled):
+		return newError(CodeClientGone, "client closed the request")
+	case errors.Is(err, context.DeadlineExceeded):
+		return newError(CodeTimeout, "%v", err)
 	case errors.Is(err, dataplane.ErrOutputLimit):
 		return newError(CodeOutputLimit, "%v", err)
 	case errors.Is(err, dataplane.ErrBadBlock):

@@ -117,10 +117,14 @@ func requestValues(r *http.Request, exp *registry.Export) (url.Values, io.Reader
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "application/x-www-form-urlencoded", "multipart/form-data":
-		if err := r.ParseMultipartForm(1 << 20); err != nil && err != http.ErrNotMultipart {
-			if err := r.ParseForm(); err != nil {
-				return nil, nil, newError(abi.CodeBadParam, "cannot read form: %v", err)
-			}
+		var err error
+		if ct == "multipart/form-data" {
+			err = r.ParseMultipartForm(1 << 20)
+		} else {
+			err = r.ParseForm()
+		}
+		if err != nil {
+			return nil, nil, newError(abi.CodeBadParam, "cannot read the form: %v", err)
 		}
 		for k, vs := range r.PostForm {
 			values[k] = append(values[k], vs...)

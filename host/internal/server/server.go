@@ -44,6 +44,10 @@ type Server struct {
 	metrics  *metrics
 	echo     *echo.Echo
 	http     *http.Server
+	// base is every request's parent context; Shutdown cancels it when the
+	// grace period ends, so calls still running are stopped, not abandoned.
+	base       context.Context
+	cancelBase context.CancelFunc
 }
 
 // New builds the API's routes and middleware.
@@ -73,6 +77,9 @@ func New(o Options) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
+	if e.IPExtractor, err = ipExtractor(o.Config.Server.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("server: trusted_proxies: %w", err)
+	}
 	e.Use(s.recoverer)
 	e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins:  o.Config.Server.CORSOrigins,
@@ -81,6 +88,22 @@ func New(o Options) (*Server, error) {
 		ExposeHeaders: []string{"*", "X-Seed", "Retry-After"},
 		MaxAge:        3600,
 	}))
+	// After CORS, so a browser can read a 429 or 413.
+	if rl := o.Config.Server.RateLimit; rl.RequestsPerSecond > 0 {
+		denied := prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "edgenome_rate_limited_total", Help: "Requests refused with 429 by server.rate_limit.",
+		})
+		if err := o.Registerer.Register(denied); err != nil {
+			return nil, fmt.Errorf("server: metrics: %w", err)
+		}
+		e.Use(newRateLimiter(rl, denied).middleware)
+	}
+	if err := o.Registerer.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "edgenome_registry_errors", Help: "Registry folders that failed to load (see /plugins errors).",
+	}, func() float64 { return float64(len(o.Registry.Snapshot().Errors)) })); err != nil {
+		return nil, fmt.Errorf("server: metrics: %w", err)
+	}
+	e.Use(limitBody(int64(o.Config.Server.MaxBody)))
 	if err := web.Register(e); err != nil {
 		return nil, fmt.Errorf("server: web UI: %w", err)
 	}
@@ -95,8 +118,10 @@ func New(o Options) (*Server, error) {
 	}
 	s.echo = e
 	sc := o.Config.Server
+	s.base, s.cancelBase = context.WithCancel(context.Background())
 	s.http = &http.Server{
 		Handler:           e,
+		BaseContext:       func(net.Listener) context.Context { return s.base },
 		ReadHeaderTimeout: sc.ReadHeaderTimeout.D(),
 		IdleTimeout:       sc.IdleTimeout.D(),
 		MaxHeaderBytes:    int(sc.MaxHeaderBytes),
@@ -120,12 +145,15 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // Shutdown stops accepting, lets running calls finish until ctx ends, then
-// cancels the rest.
+// cancels the rest: their contexts end (stopping the plugins) and their
+// connections close.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	if err != nil {
+		s.cancelBase()
 		s.http.Close()
 	}
+	s.cancelBase()
 	return err
 }
 

@@ -65,6 +65,12 @@ func (s *Source) Intervals(regions []string) ([]Interval, error) {
 			return nil, fmt.Errorf("%w %q: %w", ErrRegion, r, err)
 		}
 		e, _ := s.Index.Lookup(reg.Name)
+		if reg.ZeroStart {
+			// "chr:0-N": htslib keeps the start as -1 and faidx returns an
+			// empty sequence; so do we.
+			out = append(out, Interval{Name: e.Name, Region: r})
+			continue
+		}
 		end := min(reg.End, e.Length)
 		if reg.Beg >= e.Length {
 			return nil, fmt.Errorf("%w %q: starts at %d, after the end of %s (%d bp)", ErrRegion, r, reg.Beg+1, e.Name, e.Length)

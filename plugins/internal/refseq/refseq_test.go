@@ -33,6 +33,9 @@ func TestIntervals(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Interval{{"a", 2, 5, "a:3-5"}, {"b", 0, 4, "b"}, {"a", 10, 12, "a:11-1,000"}}
+	if ivs, err := s.Intervals([]string{"a:0-5"}); err != nil || ivs[0].Len() != 0 {
+		t.Errorf("a:0-5 = %v, %v; want an empty interval, as samtools faidx", ivs, err)
+	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Error(d)
 	}

@@ -108,7 +108,11 @@ func prepare(c *guest.Call, p *params) (wgsim.Reference, []wgsim.Interval, wgsim
 			return ref, nil, cfg, guest.Errorf(abi.CodeBadParam, "region %q: %v", r, err)
 		}
 		e, _ := ix.Lookup(reg.Name)
-		ivs = append(ivs, wgsim.Interval{Seq: reg.Name, Beg: reg.Beg, End: min(reg.End, e.Length), Name: r})
+		end := min(reg.End, e.Length)
+		if reg.ZeroStart {
+			end = 0 // "chr:0-N" is empty for samtools faidx, so for wgsim too
+		}
+		ivs = append(ivs, wgsim.Interval{Seq: reg.Name, Beg: reg.Beg, End: end, Name: r})
 	}
 
 	seed := p.Seed
