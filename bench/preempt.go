@@ -51,7 +51,7 @@ func benchPreempt(ctx context.Context, e *env) error {
 		{"samtools view", "plugins/samtools", "/plugin/samtools/view?bam=" + origin.URL + "/sim.bam", nil},
 		{"fastqc fqchk (gzip body)", "plugins/fastqc", "/plugin/fastqc?format=fqchk", reads},
 	}
-	cfg := fmt.Sprintf("references: [{name: abacas, fasta: %q}]\nfetch: {allowed_hosts: [%q]}\nlimits: {default: {timeout: 600s, max_output: 8GiB%%s}}\n",
+	cfg := fmt.Sprintf("references: [{name: abacas, fasta: %q}]\nfetch: {allowed_hosts: [%q]}\nlimits: {default: {timeout: 600s, max_output: 8GiB%%s}, plugins: {testkit: {timeout: 600s}}}\n",
 		fa, strings.TrimPrefix(origin.URL, "http://"))
 	plugins := []string{"tests/plugins/testkit", "plugins/wgsim", "plugins/kmer", "plugins/samtools", "plugins/fastqc"}
 	modes := []struct {

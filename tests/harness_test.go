@@ -111,12 +111,22 @@ type host struct {
 // loopback port. It stops when the test ends.
 func startHost(t testing.TB, cfgYAML string, plugins ...string) *host {
 	t.Helper()
+	return startHostWith(t, cfgYAML, app.Options{}, nil, plugins...)
+}
+
+// startHostWith is startHost with app.Options (a fake resolver, a logger)
+// and extra registry entries written by prepare before the host starts.
+func startHostWith(t testing.TB, cfgYAML string, opt app.Options, prepare func(registry string), plugins ...string) *host {
+	t.Helper()
 	dir := t.TempDir()
 	reg := filepath.Join(dir, "registry")
 	os.MkdirAll(reg, 0o755)
 	for _, p := range plugins {
 		name, entry := buildPlugin(t, p)
 		install(t, entry, reg, name)
+	}
+	if prepare != nil {
+		prepare(reg)
 	}
 	buildMu.Lock()
 	if _, err := os.Stat(filepath.Join(demoDir, "demo.fa")); err != nil {
@@ -138,12 +148,15 @@ func startHost(t testing.TB, cfgYAML string, plugins ...string) *host {
 	if err != nil {
 		t.Fatal(err)
 	}
-	level := slog.LevelWarn
-	if testing.Verbose() {
-		level = slog.LevelInfo
+	opt.Listener = ln
+	if opt.Logger == nil {
+		level := slog.LevelWarn
+		if testing.Verbose() {
+			level = slog.LevelInfo
+		}
+		opt.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
 	}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
-	a, err := app.Start(context.Background(), cfg, app.Options{Listener: ln, Logger: log})
+	a, err := app.Start(context.Background(), cfg, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

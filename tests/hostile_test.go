@@ -30,62 +30,15 @@ import (
 	"time"
 
 	"github.com/edgenome/edgenome/host/app"
-	"github.com/edgenome/edgenome/host/config"
-	"github.com/edgenome/edgenome/internal/demoref"
 	"github.com/edgenome/edgenome/internal/pluginbuild"
 	"github.com/edgenome/edgenome/internal/testenv"
 )
 
 const hostilePlugin = "tests/plugins/hostile"
 
-// startHostWith is startHost with app.Options (a fake resolver) and extra
-// registry entries written by the caller before the host starts.
-func startHostWith(t testing.TB, cfgYAML string, opt app.Options, prepare func(registry string), plugins ...string) *host {
-	t.Helper()
-	dir := t.TempDir()
-	reg := filepath.Join(dir, "registry")
-	os.MkdirAll(reg, 0o755)
-	for _, p := range plugins {
-		name, entry := buildPlugin(t, p)
-		install(t, entry, reg, name)
-	}
-	if prepare != nil {
-		prepare(reg)
-	}
-	buildMu.Lock()
-	if _, err := os.Stat(filepath.Join(demoDir, "demo.fa")); err != nil {
-		if err := demoref.Write(demoDir); err != nil {
-			buildMu.Unlock()
-			t.Fatal(err)
-		}
-	}
-	buildMu.Unlock()
-	full := fmt.Sprintf("registry: {dir: %q, cache_dir: %q}\n", reg, cacheDir) + cfgYAML
-	if !strings.Contains(cfgYAML, "references:") {
-		full += fmt.Sprintf("references:\n  - {name: demo, fasta: %q}\n", filepath.Join(demoDir, "demo.fa"))
-	}
-	cfg, err := config.Parse([]byte(full), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt.Listener = ln
-	opt.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))
-	a, err := app.Start(context.Background(), cfg, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &host{t: t, app: a, base: "http://" + a.Addr(), registry: reg,
-		client: &http.Client{Timeout: 60 * time.Second}}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		a.Close(ctx)
-	})
-	return h
+// quietLogger logs only errors: hostile tests make the host warn a lot.
+func quietLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))
 }
 
 // installRaw writes a registry entry from bytes and a manifest.
@@ -302,6 +255,7 @@ func TestHostilePlugins(t *testing.T) {
 	cfg := fmt.Sprintf(`fetch: {allowed_hosts: ["*:*", %q, %q], timeout: 2s}
 limits: {plugins: {testkit: {timeout: 1500ms, memory: 48MiB, max_output: 1MiB, max_fetch: 1MiB}, hostilec: {timeout: 1s}}}
 `, allowedHost, strings.TrimPrefix(big.URL, "http://"))
+	opt.Logger = quietLogger(t)
 	h := startHostWith(t, cfg, opt, func(reg string) {
 		installRaw(t, reg, "notwasm", []byte("#!/bin/sh\nrm -rf /\n"), cManifest(t, "notwasm"))
 		installRaw(t, reg, "truncated", cWasmOr(cWasm)[:20], cManifest(t, "truncated"))
@@ -494,6 +448,7 @@ func TestHangingDNS(t *testing.T) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}, "DNSTimeout", 300*time.Millisecond, "Retries", 0)
+	opt.Logger = quietLogger(t)
 	h := startHostWith(t, "fetch: {allowed_hosts: [\"*.test\"]}\n", opt, nil, hostilePlugin)
 	start := time.Now()
 	st, body, hdr := h.get("/plugin/hostile/open?target=" + url.QueryEscape("http://hang.test/x"))
