@@ -22,10 +22,12 @@ const (
 	FormatVersion = 1
 
 	// DefaultInterval is the weight (about the number of Wasm instructions, see instrs) between two
-	// host checks. A check costs about 1 µs (BenchmarkHostCheck) and 2^20 instructions take 0.1-1 ms,
-	// so the slow path adds under 1%. With 3 spinning plugins on 2 cores runtime.GC took 12-23 ms at
-	// 2^20, 30-36 ms at 2^22 and 65 ms at 2^24.
-	DefaultInterval = 1 << 20
+	// host checks. Weights are longest paths, so real code reaches them much sooner than straight
+	// tight loops do: at 2^20, wgsim checked in ~30,000 times a second, and those checks (each with a
+	// runtime.Gosched) made it 1.6x slower (1M pairs over HTTP: 4.7-5.0 s; 3.3-3.5 s at 2^22,
+	// 2.8-3.5 s at 2^25). With 3 spinning plugins on 2 cores runtime.GC took 12-23 ms at 2^20,
+	// 30-36 ms at 2^22 and 65 ms at 2^24; 2^23 keeps both a call's stop and a GC well under 100 ms.
+	DefaultInterval = 1 << 23
 )
 
 // Options tune Instrument. The zero value is valid.
