@@ -36,6 +36,18 @@ func (s *Server) runPlugin(c echo.Context) error {
 	if perr != nil {
 		return perr
 	}
+	if body != nil && !exp.Decompress {
+		// A filter plugin reads its input while its output streams: without
+		// full duplex net/http drops up to 256 KiB of unread body once the
+		// response starts. Reads happen in this goroutine (the plugin's), so
+		// nothing reads the body after we return. Exports whose body the
+		// host decodes ahead (a goroutine) keep the default.
+		http.NewResponseController(c.Response().Writer).EnableFullDuplex()
+		// net/http no longer drains what the plugin left unread, which a
+		// client still sending needs before it reads our answer (an early
+		// 400, say): drain as much as net/http would have.
+		defer io.CopyN(io.Discard, body, 256<<10)
+	}
 	if body != nil && exp.Decompress {
 		var stop func()
 		body, stop = dataplane.Gunzip(body)
