@@ -355,8 +355,8 @@ limits:
 			}
 			switch {
 			case c.status == 431:
-				if resp.StatusCode != 431 {
-					t.Errorf("status %d, want 431 (%.200s)", resp.StatusCode, got)
+				if resp.StatusCode != 431 || !strings.Contains(got, `"code":"header_limit"`) {
+					t.Errorf("status %d, want 431 with a JSON header_limit error (%.200s)", resp.StatusCode, got)
 				}
 			case c.status == 200:
 				if resp.StatusCode != 200 || rerr != nil {

@@ -39,6 +39,7 @@ const (
 	CodeOutputLimit   abi.Code = "output_limit"
 	CodeFetchLimit    abi.Code = "fetch_limit"
 	CodeInputLimit    abi.Code = "input_limit"
+	CodeHeaderLimit   abi.Code = "header_limit"
 	CodeDenied        abi.Code = "source_denied"
 	CodeSourceMissing abi.Code = "source_not_found"
 	CodeSourceRefused abi.Code = "source_forbidden"
@@ -71,6 +72,7 @@ var statusOf = map[abi.Code]int{
 	CodeOutputLimit:     http.StatusRequestEntityTooLarge,
 	CodeFetchLimit:      http.StatusRequestEntityTooLarge,
 	CodeInputLimit:      http.StatusRequestEntityTooLarge,
+	CodeHeaderLimit:     http.StatusRequestHeaderFieldsTooLarge,
 	CodeDenied:          http.StatusForbidden,
 	CodeSourceMissing:   http.StatusNotFound,
 	CodeSourceRefused:   http.StatusForbidden,

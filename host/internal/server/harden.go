@@ -180,3 +180,27 @@ func (l *rateLimiter) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// netHeaderCap is what net/http itself accepts. Past it net/http answers a
+// plain-text 431 before any handler runs; below it limitHeaders answers the
+// operator's max_header_bytes with a JSON error like every other.
+const netHeaderCap = 1 << 20
+
+// limitHeaders refuses requests whose target and headers exceed max bytes.
+func limitHeaders(max int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			n := int64(len(r.Method) + len(r.RequestURI) + 12)
+			for k, vs := range r.Header {
+				for _, v := range vs {
+					n += int64(len(k) + len(v) + 4)
+				}
+			}
+			if n > max {
+				return newError(CodeHeaderLimit, "request line and headers take %d bytes, more than the %s limit (server.max_header_bytes)", n, config.Size(max))
+			}
+			return next(c)
+		}
+	}
+}

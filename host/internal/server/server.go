@@ -103,6 +103,7 @@ func New(o Options) (*Server, error) {
 	}, func() float64 { return float64(len(o.Registry.Snapshot().Errors)) })); err != nil {
 		return nil, fmt.Errorf("server: metrics: %w", err)
 	}
+	e.Use(limitHeaders(int64(o.Config.Server.MaxHeaderBytes)))
 	e.Use(limitBody(int64(o.Config.Server.MaxBody)))
 	if err := web.Register(e); err != nil {
 		return nil, fmt.Errorf("server: web UI: %w", err)
@@ -124,7 +125,7 @@ func New(o Options) (*Server, error) {
 		BaseContext:       func(net.Listener) context.Context { return s.base },
 		ReadHeaderTimeout: sc.ReadHeaderTimeout.D(),
 		IdleTimeout:       sc.IdleTimeout.D(),
-		MaxHeaderBytes:    int(sc.MaxHeaderBytes),
+		MaxHeaderBytes:    int(max(int64(sc.MaxHeaderBytes), netHeaderCap)),
 		// No WriteTimeout: responses stream for as long as a plugin's own
 		// timeout allows; each write has its own deadline (stream.go).
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
