@@ -307,8 +307,6 @@ func (m *Module) End() { m.inflight.Done() }
 
 // Result describes a finished call.
 type Result struct {
-	// Envelope is the plugin's own error, when it reported one.
-	Envelope *abi.Envelope
 	// Stderr is what the guest wrote to stderr (bounded).
 	Stderr string
 	// Queued is how long the call waited for a slot.
@@ -371,13 +369,12 @@ func (m *Module) Call(ctx context.Context, export string, input []byte, c *datap
 	if memOver > 0 {
 		return res, fmt.Errorf("%w (%s): the plugin asked for %d MiB", ErrMemory, m.Limits.Memory, (memOver+(1<<20)-1)>>20)
 	}
-	return res, m.classify(ctx, rc, callErr, res.Stderr, &res)
+	return res, m.classify(ctx, rc, callErr, res.Stderr)
 }
 
-func (m *Module) classify(ctx context.Context, rc uint32, err error, stderr string, res *Result) error {
+func (m *Module) classify(ctx context.Context, rc uint32, err error, stderr string) error {
 	if err != nil {
 		if env, ok := abi.ParseEnvelope(err.Error()); ok {
-			res.Envelope = &env
 			return &env
 		}
 	}

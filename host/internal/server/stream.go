@@ -35,14 +35,12 @@ type stream struct {
 	finished  bool
 	n         int64 // bytes accepted from the plugin
 	sent      int64 // bytes written to the client
-	firstByte time.Duration
-	start     time.Time
 }
 
 var _ dataplane.Output = (*stream)(nil)
 
 func newStream(w http.ResponseWriter, contentType string, max int64) *stream {
-	return &stream{w: w, rc: http.NewResponseController(w), contentType: contentType, max: max, start: time.Now()}
+	return &stream{w: w, rc: http.NewResponseController(w), contentType: contentType, max: max}
 }
 
 func (s *stream) Write(p []byte) (int, error) {
@@ -96,9 +94,6 @@ func (s *stream) commitLocked() error {
 
 func (s *stream) send(p []byte) error {
 	s.rc.SetWriteDeadline(time.Now().Add(writeStall))
-	if s.sent == 0 {
-		s.firstByte = time.Since(s.start)
-	}
 	n, err := s.w.Write(p)
 	s.sent += int64(n)
 	if err != nil {
