@@ -238,6 +238,30 @@ func (c *Call) OpenReference(r abi.ReferenceParam) (fasta, fai *Source, err erro
 	return fasta, fai, nil
 }
 
+// OpenFASTA opens an indexed FASTA: the configured reference ref, or the
+// URL url with its index at faiURL (default: url's path + ".fai"). Exactly
+// one of ref and url must be given.
+func (c *Call) OpenFASTA(ref *abi.ReferenceParam, url, faiURL string) (fasta, fai *Source, err error) {
+	switch {
+	case ref != nil && url != "":
+		return nil, nil, Errorf(abi.CodeBadParam, "give ref or fasta, not both")
+	case ref != nil:
+		return c.OpenReference(*ref)
+	case url == "":
+		return nil, nil, Errorf(abi.CodeBadParam, "give ref (a configured reference) or fasta (a URL)")
+	}
+	if faiURL == "" {
+		faiURL = WithSuffix(url, ".fai")
+	}
+	if fasta, err = c.OpenURL(url); err != nil {
+		return nil, nil, err
+	}
+	if fai, err = c.OpenURL(faiURL); err != nil {
+		return nil, nil, err
+	}
+	return fasta, fai, nil
+}
+
 // RangeRead reads length bytes at offset of a URL through the Extism byte
 // path. Prefer OpenURL: this path is ~40x slower per byte.
 func RangeRead(url string, offset, length int64) ([]byte, error) {

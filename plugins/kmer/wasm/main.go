@@ -9,7 +9,6 @@ import (
 	"bufio"
 	"errors"
 	"io"
-	"strings"
 
 	"github.com/edgenome/edgenome/host/abi"
 	"github.com/edgenome/edgenome/plugins/guest"
@@ -126,25 +125,12 @@ func count(c *guest.Call, p *params, restrict []string) (*kmer.Counter, error) {
 
 	// An indexed reference: only the bytes of the regions are read.
 	var src *refseq.Source
-	switch {
-	case p.Ref != nil:
-		fa, fai, err := c.OpenReference(*p.Ref)
-		if err != nil {
-			return nil, err
+	if p.Ref != nil || len(p.Fasta) == 1 && len(p.Region) > 0 {
+		url := ""
+		if p.Ref == nil {
+			url = p.Fasta[0]
 		}
-		if src, err = refseq.Open(fa, io.NewSectionReader(fai, 0, fai.Size())); err != nil {
-			return nil, guest.WithCode(abi.CodeBadInput, err)
-		}
-	case len(p.Fasta) == 1 && len(p.Region) > 0:
-		fa, err := c.OpenURL(p.Fasta[0])
-		if err != nil {
-			return nil, err
-		}
-		idx := p.Fai
-		if idx == "" {
-			idx = indexURL(p.Fasta[0])
-		}
-		fai, err := c.OpenURL(idx)
+		fa, fai, err := c.OpenFASTA(p.Ref, url, p.Fai)
 		if err != nil {
 			return nil, err
 		}
@@ -264,13 +250,4 @@ func classify(err error) error {
 		return guest.WithCode(abi.CodeBadParam, err)
 	}
 	return err
-}
-
-// indexURL puts .fai before a URL's query string, where presigned URLs
-// keep their signature.
-func indexURL(u string) string {
-	if i := strings.IndexByte(u, '?'); i >= 0 {
-		return u[:i] + ".fai" + u[i:]
-	}
-	return u + ".fai"
 }

@@ -71,7 +71,7 @@ func openBAM(c *guest.Call, p *params, needIndex bool) (bam, idx samtools.Source
 	}
 	var tried []string
 	for _, suffix := range []string{".bai", ".csi"} {
-		u := withSuffix(p.BAM, suffix)
+		u := guest.WithSuffix(p.BAM, suffix)
 		i, err := c.OpenURL(u)
 		if err == nil {
 			return bam, source(i), nil
@@ -114,24 +114,7 @@ func idxstats() int32 {
 //go:wasmexport faidx
 func faidx() int32 {
 	return guest.Run(func(c *guest.Call, p *params) error {
-		var fasta, fai *guest.Source
-		var err error
-		switch {
-		case p.Ref != nil && p.Fasta != "":
-			return guest.Errorf(abi.CodeBadParam, "give ref or fasta, not both")
-		case p.Ref != nil:
-			fasta, fai, err = c.OpenReference(*p.Ref)
-		case p.Fasta != "":
-			if fasta, err = c.OpenURL(p.Fasta); err == nil {
-				idx := p.Fai
-				if idx == "" {
-					idx = withSuffix(p.Fasta, ".fai")
-				}
-				fai, err = c.OpenURL(idx)
-			}
-		default:
-			return guest.Errorf(abi.CodeBadParam, "give ref (a configured reference) or fasta (a URL)")
-		}
+		fasta, fai, err := c.OpenFASTA(p.Ref, p.Fasta, p.Fai)
 		if err != nil {
 			return err
 		}
@@ -155,13 +138,4 @@ func classify(err error) error {
 		return guest.WithCode(abi.CodeBadFile, err)
 	}
 	return err
-}
-
-// withSuffix appends to a URL's path, before any query string (where a
-// presigned URL keeps its signature).
-func withSuffix(u, suffix string) string {
-	if i := strings.IndexByte(u, '?'); i >= 0 {
-		return u[:i] + suffix + u[i:]
-	}
-	return fmt.Sprint(u, suffix)
 }

@@ -11,12 +11,11 @@ import (
 	"errors"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/edgenome/edgenome/host/abi"
 	"github.com/edgenome/edgenome/plugins/guest"
 	"github.com/edgenome/edgenome/plugins/internal/fai"
-	"github.com/edgenome/edgenome/plugins/internal/region"
+	"github.com/edgenome/edgenome/plugins/internal/refseq"
 	"github.com/edgenome/edgenome/plugins/wgsim"
 )
 
@@ -70,49 +69,28 @@ func mutations() int32 {
 func prepare(c *guest.Call, p *params) (wgsim.Reference, []wgsim.Interval, wgsim.Config, error) {
 	var ref wgsim.Reference
 	var cfg wgsim.Config
-	var fasta, idx *guest.Source
-	var err error
-	switch {
-	case p.Ref != nil && p.Fasta != "":
-		return ref, nil, cfg, guest.Errorf(abi.CodeBadParam, "give ref or fasta, not both")
-	case p.Ref != nil:
-		fasta, idx, err = c.OpenReference(*p.Ref)
-	case p.Fasta != "":
-		if fasta, err = c.OpenURL(p.Fasta); err == nil {
-			u := p.Fai
-			if u == "" {
-				u = indexURL(p.Fasta)
-			}
-			idx, err = c.OpenURL(u)
-		}
-	default:
-		return ref, nil, cfg, guest.Errorf(abi.CodeBadParam, "give ref (a configured reference) or fasta (a URL)")
-	}
+	fasta, idx, err := c.OpenFASTA(p.Ref, p.Fasta, p.Fai)
 	if err != nil {
 		return ref, nil, cfg, err
 	}
-	ix, err := fai.Parse(io.NewSectionReader(idx, 0, idx.Size()))
+	src, err := refseq.Open(fasta, io.NewSectionReader(idx, 0, idx.Size()))
 	if err != nil {
 		return ref, nil, cfg, guest.Errorf(abi.CodeBadFile, "%s: %v", idx.Name(), err)
 	}
-	ref = wgsim.Reference{FASTA: fasta, Index: ix}
+	ref = wgsim.Reference{FASTA: fasta, Index: src.Index}
 
+	// No region means wgsim's whole-reference mode (pairs split between the
+	// sequences by length), which is not the same as every sequence as a
+	// region: only regions given go through refseq.
 	var ivs []wgsim.Interval
-	lookup := func(name string) (int64, bool) {
-		e, ok := ix.Lookup(name)
-		return e.Length, ok
-	}
-	for _, r := range p.Region {
-		reg, err := region.Parse(r, lookup)
+	if len(p.Region) > 0 {
+		rs, err := src.Intervals(p.Region)
 		if err != nil {
-			return ref, nil, cfg, guest.Errorf(abi.CodeBadParam, "region %q: %v", r, err)
+			return ref, nil, cfg, guest.WithCode(abi.CodeBadParam, err)
 		}
-		e, _ := ix.Lookup(reg.Name)
-		end := min(reg.End, e.Length)
-		if reg.ZeroStart {
-			end = 0 // "chr:0-N" is empty for samtools faidx, so for wgsim too
+		for _, iv := range rs {
+			ivs = append(ivs, wgsim.Interval{Seq: iv.Name, Beg: iv.Beg, End: iv.End, Name: iv.Region})
 		}
-		ivs = append(ivs, wgsim.Interval{Seq: reg.Name, Beg: reg.Beg, End: end, Name: r})
 	}
 
 	seed := p.Seed
@@ -163,11 +141,4 @@ func classify(err error) error {
 		return guest.WithCode(abi.CodeBadFile, err)
 	}
 	return err
-}
-
-func indexURL(u string) string {
-	if i := strings.IndexByte(u, '?'); i >= 0 {
-		return u[:i] + ".fai" + u[i:]
-	}
-	return u + ".fai"
 }
