@@ -23,7 +23,7 @@ func TestConformanceFastqcHTTP(t *testing.T) {
 	gz := testenv.File(t, "gasic-examples", "usr/share/doc/gasic/examples/reads/SRR059298_subset.fastq.gz")
 	seqtk := testenv.Tool(t, "seqtk")
 	plain := filepath.Join(t.TempDir(), "reads.fq")
-	data := gunzipTo(t, gz, plain)
+	data := testenv.Gunzip(t, gz, plain)
 	gzData, _ := os.ReadFile(gz)
 	o := newOriginHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.ServeContent(w, r, "r", fixedTime, bytes.NewReader(gzData))
@@ -54,7 +54,7 @@ func TestConformanceFastqcHTTP(t *testing.T) {
 // boundaries, QC each chunk, merge) gives exactly the whole file's result.
 func TestFastqcChunksMergeExactly(t *testing.T) {
 	gz := testenv.File(t, "gasic-examples", "usr/share/doc/gasic/examples/reads/SRR059298_subset.fastq.gz")
-	data := gunzipTo(t, gz, filepath.Join(t.TempDir(), "r.fq"))
+	data := testenv.Gunzip(t, gz, filepath.Join(t.TempDir(), "r.fq"))
 	h := startHost(t, "", fastqcPlugin)
 	_, whole, _ := h.post("/plugin/fastqc", "text/plain", bytes.NewReader(data))
 	lines := bytes.SplitAfter(data, []byte("\n"))

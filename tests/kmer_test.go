@@ -35,17 +35,13 @@ func jellyfishHisto(t *testing.T, input string, k int, canonical bool) string {
 	return string(out)
 }
 
-func gunzipTo(t *testing.T, gz, dst string) []byte {
-	return testenv.Gunzip(t, gz, dst)
-}
-
 // TestConformanceKmerHTTP compares the plugin, called over HTTP with each
 // kind of source, with native jellyfish on the same sequences.
 func TestConformanceKmerHTTP(t *testing.T) {
 	gz := testenv.File(t, "abacas-examples", "usr/share/doc/abacas-examples/SS_SC84.dna.gz")
 	dir := t.TempDir()
 	plain := filepath.Join(dir, "genome.fa")
-	data := gunzipTo(t, gz, plain)
+	data := testenv.Gunzip(t, gz, plain)
 	gzData, _ := os.ReadFile(gz)
 
 	mux := http.NewServeMux()
@@ -72,7 +68,7 @@ func TestConformanceKmerHTTP(t *testing.T) {
 	// 5.5 Mbp of contigs, gzip POST body, in the default 128 MiB limit.
 	contigsGz := testenv.File(t, "abacas-examples", "usr/share/doc/abacas-examples/454AllContigs.fna.gz")
 	contigs := filepath.Join(dir, "contigs.fa")
-	gunzipTo(t, contigsGz, contigs)
+	testenv.Gunzip(t, contigsGz, contigs)
 	cgz, _ := os.ReadFile(contigsGz)
 	want = jellyfishHisto(t, contigs, 21, true)
 	st, got, _ = h.post("/plugin/kmer/histo?k=21", "application/gzip", bytes.NewReader(cgz))

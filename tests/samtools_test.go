@@ -38,7 +38,7 @@ func pysamBAMs(t *testing.T) (dir string, samtools string) {
 	data := testenv.DataDir(t, "python-pysam-tests")
 	src := filepath.Join(data, "usr/share/doc/python-pysam/tests/pysam_data")
 	dir = t.TempDir()
-	gunzipTo(t, filepath.Join(src, "ex1.bam.gz"), filepath.Join(dir, "ex1.bam"))
+	testenv.Gunzip(t, filepath.Join(src, "ex1.bam.gz"), filepath.Join(dir, "ex1.bam"))
 	for _, f := range []string{"ex3.bam", "tag_bug.bam", "example_dash_in_chr.bam"} {
 		b, err := os.ReadFile(filepath.Join(src, f))
 		if err != nil {

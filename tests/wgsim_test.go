@@ -102,7 +102,7 @@ func TestWgsimFastaURLAndSeeds(t *testing.T) {
 	gz := testenv.File(t, "abacas-examples", "usr/share/doc/abacas-examples/SS_SC84.dna.gz")
 	dir := t.TempDir()
 	fa := filepath.Join(dir, "genome.fa")
-	gunzipTo(t, gz, fa)
+	testenv.Gunzip(t, gz, fa)
 	if out, err := exec.Command(testenv.Tool(t, "samtools"), "faidx", fa).CombinedOutput(); err != nil {
 		t.Fatalf("faidx: %v %s", err, out)
 	}
