@@ -123,8 +123,9 @@ var Builtin = Limits{
 // Preemption modes: how a running plugin is stopped at its deadline and
 // kept from blocking the garbage collector.
 const (
-	// PreemptInstrument rewrites the module so loops check in with the host
-	// every few hundred thousand iterations (host/internal/preempt).
+	// PreemptInstrument rewrites the module so loops and calls test a flag
+	// the host sets every millisecond while the call runs, and check in
+	// with the host when it is set (host/internal/preempt).
 	PreemptInstrument = "instrument"
 	// PreemptWazero uses wazero's WithCloseOnContextDone: a check on every
 	// loop iteration, several times slower on tight loops.

@@ -28,13 +28,13 @@ func BenchmarkTightLoop(b *testing.B) {
 				p := newPlugin(b, w.plugin(b), m)
 				ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 				defer cancel()
-				if _, _, err := p.CallWithContext(ctx, w.export, []byte(w.input)); err != nil { // runtime init
+				if _, _, err := callGuarded(ctx, p, w.export, []byte(w.input)); err != nil { // runtime init
 					b.Fatal(err)
 				}
 				// The machine is shared: process CPU time is a steadier figure than wall time.
 				cpu := processCPU()
 				for b.Loop() {
-					if _, _, err := p.CallWithContext(ctx, w.export, []byte(w.input)); err != nil {
+					if _, _, err := callGuarded(ctx, p, w.export, []byte(w.input)); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -95,7 +95,7 @@ func BenchmarkOverhead(b *testing.B) {
 			for b.Loop() {
 				for i, p := range ps {
 					cpu := processCPU()
-					if _, _, err := p.CallWithContext(ctx, w.export, []byte(w.input)); err != nil {
+					if _, _, err := callGuarded(ctx, p, w.export, []byte(w.input)); err != nil {
 						b.Fatal(err)
 					}
 					best[i] = min(best[i], processCPU()-cpu)

@@ -104,7 +104,7 @@ func (c *Cache) Stats() CacheStats {
 // path names a cache file by the original's hash, the format version and the interval, so a change of
 // either never serves a stale rewrite.
 func (c *Cache) path(sum [32]byte) string {
-	return filepath.Join(c.dir, fmt.Sprintf("%s.v%d.i%d.wasm", hex.EncodeToString(sum[:]), FormatVersion, c.opt.Interval))
+	return filepath.Join(c.dir, fmt.Sprintf("%s.v%d.%s.i%d.wasm", hex.EncodeToString(sum[:]), FormatVersion, c.opt.Mode, c.opt.Interval))
 }
 
 // load returns the cached file if it ends with our marker for this original and interval; a file cut
@@ -120,7 +120,7 @@ func (c *Cache) load(sum [32]byte) []byte {
 		}
 		return nil
 	}
-	if s, interval, ok := marker(b); !ok || s != sum || interval != c.opt.Interval {
+	if s, mode, interval, ok := marker(b); !ok || s != sum || mode != c.opt.Mode || interval != c.opt.Interval {
 		c.stats.diskErrors.Add(1)
 		return nil
 	}
@@ -150,10 +150,10 @@ func (c *Cache) store(sum [32]byte, out []byte) {
 }
 
 // marker finds the MarkerSection, which Instrument writes as the last section, and decodes it.
-func marker(wasm []byte) (sum [32]byte, interval uint32, ok bool) {
+func marker(wasm []byte) (sum [32]byte, mode Mode, interval uint32, ok bool) {
 	r := &reader{b: wasm, p: len(wasmHeader)}
 	if len(wasm) < len(wasmHeader) {
-		return sum, 0, false
+		return sum, 0, 0, false
 	}
 	var last []byte
 	var lastID byte
@@ -162,17 +162,18 @@ func marker(wasm []byte) (sum [32]byte, interval uint32, ok bool) {
 		last = r.bytes(r.u32())
 	}
 	if r.err != nil || lastID != secCustom {
-		return sum, 0, false
+		return sum, 0, 0, false
 	}
 	s := &reader{b: last}
 	if string(s.name()) != MarkerSection || s.byte() != FormatVersion {
-		return sum, 0, false
+		return sum, 0, 0, false
 	}
+	mode = Mode(s.byte())
 	interval = s.u32()
 	if copy(sum[:], s.bytes(32)) != 32 || s.err != nil || !s.eof() {
-		return sum, 0, false
+		return sum, 0, 0, false
 	}
-	return sum, interval, true
+	return sum, mode, interval, true
 }
 
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }

@@ -14,9 +14,9 @@ import (
 func TestCache(t *testing.T) {
 	dir := t.TempDir()
 	orig := readTestdata(t, "features.wasm")
-	want := mustInstrument(t, orig, Options{Interval: 500})
+	want := mustInstrument(t, orig, Options{Mode: ModeCounter, Interval: 500})
 
-	c, err := NewCache(dir, Options{Interval: 500}, 0)
+	c, err := NewCache(dir, Options{Mode: ModeCounter, Interval: 500}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestCache(t *testing.T) {
 	}
 
 	// A restart reads the file back.
-	c2, err := NewCache(dir, Options{Interval: 500}, 0)
+	c2, err := NewCache(dir, Options{Mode: ModeCounter, Interval: 500}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestCache(t *testing.T) {
 	if err := os.WriteFile(files[0], want[:len(want)-10], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c3, _ := NewCache(dir, Options{Interval: 500}, 0)
+	c3, _ := NewCache(dir, Options{Mode: ModeCounter, Interval: 500}, 0)
 	if got, err := c3.Instrument(orig); err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("after truncation: err %v, equal %v", err, bytes.Equal(got, want))
 	}
@@ -68,9 +68,14 @@ func TestCache(t *testing.T) {
 	}
 
 	// Another interval is another file.
-	c4, _ := NewCache(dir, Options{Interval: 600}, 0)
+	c4, _ := NewCache(dir, Options{Mode: ModeCounter, Interval: 600}, 0)
 	if _, err := c4.Instrument(orig); err != nil || c4.Stats().Rewrites != 1 {
 		t.Errorf("other interval: err %v, stats %+v", err, c4.Stats())
+	}
+	// And another mode.
+	c5, _ := NewCache(dir, Options{Mode: ModeEpoch, Interval: 500}, 0)
+	if got, err := c5.Instrument(orig); err != nil || c5.Stats().Rewrites != 1 || bytes.Equal(got, want) {
+		t.Errorf("other mode: err %v, stats %+v", err, c5.Stats())
 	}
 
 	// Errors are returned and not cached.

@@ -61,6 +61,32 @@ var immediates = func() (t [256]uint8) {
 	return t
 }()
 
+// loopFirst reports whether code reaches a loop header before any call, branch or return: only block
+// openings without parameters and local, global and constant instructions come first. Go's Wasm
+// backend opens every function that way (global.get SP; local.set; block; loop): the check at that
+// loop's header then also bounds the function's entries, and an entry check would be redundant. It
+// is not free either: it made a Go byte loop in the same function 1.15-1.35x slower.
+func loopFirst(code []byte) bool {
+	r := &reader{b: code}
+	for r.p < len(r.b) && r.err == nil {
+		switch op := r.byte(); {
+		case op == 0x03:
+			return true
+		case op == 0x02:
+			if r.p >= len(r.b) || r.b[r.p]&0xC0 != 0x40 { // only 0x40 or a value type
+				return false
+			}
+			r.p++
+		case op == 0x01:
+		case op >= 0x20 && op <= 0x24, op == 0x41, op == 0x42:
+			r.skipLEB()
+		default:
+			return false
+		}
+	}
+	return false
+}
+
 // blockParams reads a blocktype and reports whether it takes parameters (a type index with some).
 func (m *module) blockParams(r *reader) bool {
 	if r.p < len(r.b) && r.b[r.p]&0xC0 == 0x40 { // 0x40 or a value type: a negative one-byte s33
@@ -263,7 +289,7 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 	constExpr := f == nil
 	mark := r.p
 	if f != nil {
-		f.startsLoop = r.p < len(r.b) && r.b[r.p] == 0x03
+		f.startsLoop = loopFirst(r.b[r.p:])
 	}
 	for r.p < len(r.b) {
 		start := r.p

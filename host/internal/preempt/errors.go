@@ -16,10 +16,10 @@ var (
 	// to wazero's own preemption (RuntimeConfig.WithCloseOnContextDone).
 	ErrUnsupported = errors.New("preempt: unsupported wasm feature")
 
-	// ErrReserved means the module already imports ImportModule.ImportName. Instrument refuses it
-	// rather than trust it: a module could import the check and skip the counting, and instrumenting
-	// twice would only add cost. Instrument the original bytes instead (the Cache does this).
-	ErrReserved = errors.New("preempt: module already imports " + ImportModule + "." + ImportName)
+	// ErrReserved means the module already imports from ImportModule or exports FlagExport. Instrument
+	// refuses it rather than trust it: a module could import the check and skip the counting, and
+	// instrumenting twice would only add cost. Instrument the original bytes instead (the Cache does this).
+	ErrReserved = errors.New("preempt: module uses the reserved import module " + ImportModule + " or export " + FlagExport)
 
 	// ErrPreempted means the host check stopped a running call because its context was done.
 	ErrPreempted = errors.New("preempt: call stopped at its deadline or on cancellation")

@@ -82,7 +82,7 @@ type mode int
 
 const (
 	modeNone         mode = iota // no preemption at all: a spinning plugin can never be stopped
-	modeInstrumented             // Instrument + HostFunction, WithCloseOnContextDone off
+	modeInstrumented             // Instrument, called under Guard, WithCloseOnContextDone off
 	modeCloseOnDone              // wazero's own preemption
 )
 
@@ -105,23 +105,28 @@ func newPlugin(t testing.TB, wasm []byte, m mode) *extism.Plugin {
 	t.Helper()
 	ctx := context.Background()
 	rc := wazero.NewRuntimeConfig().WithCompilationCache(compileCaches[m])
-	var funcs []extism.HostFunction
 	switch m {
 	case modeInstrumented:
 		var err error
 		if wasm, err = testCache.Instrument(wasm); err != nil {
 			t.Fatal(err)
 		}
-		funcs = append(funcs, HostFunction())
 	case modeCloseOnDone:
 		rc = rc.WithCloseOnContextDone(true)
 	}
 	cp, err := extism.NewCompiledPlugin(ctx, extism.Manifest{Wasm: []extism.Wasm{extism.WasmData{Data: wasm}}},
-		extism.PluginConfig{EnableWasi: true, RuntimeConfig: rc}, funcs)
+		extism.PluginConfig{EnableWasi: true, RuntimeConfig: rc}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := cp.Instance(ctx, extism.PluginInstanceConfig{})
+	if m == modeInstrumented {
+		if err := Install(ctx, cp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gctx, done := Guard(ctx)
+	p, err := cp.Instance(gctx, extism.PluginInstanceConfig{})
+	done()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,13 +164,13 @@ func TestExtismStopsAtDeadline(t *testing.T) {
 			for range 3 {
 				p := newPlugin(t, wasm, modeInstrumented)
 				if tc.name == "go" { // initialise the Go runtime outside the deadline
-					if _, _, err := p.Call("noop", nil); err != nil {
+					if _, _, err := callGuarded(context.Background(), p, "noop", nil); err != nil {
 						t.Fatal(err)
 					}
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), timeout)
 				deadline, _ := ctx.Deadline()
-				_, _, err := p.CallWithContext(ctx, tc.export, nil)
+				_, _, err := callGuarded(ctx, p, tc.export, nil)
 				over := time.Since(deadline)
 				cancel()
 				if err == nil {
@@ -180,7 +185,7 @@ func TestExtismStopsAtDeadline(t *testing.T) {
 				}
 				if !preempted {
 					over = max(over, 0) // a trap before the deadline is as good as a stop
-				} else if _, _, err := p.Call(tc.export, nil); err == nil || !strings.Contains(err.Error(), "closed") {
+				} else if _, _, err := callGuarded(context.Background(), p, tc.export, nil); err == nil || !strings.Contains(err.Error(), "closed") {
 					t.Errorf("second call on a stopped instance: %v, want module is closed", err)
 				}
 				t.Logf("ended %v after the deadline: %s", over, firstLine(err))
@@ -215,11 +220,11 @@ func TestExtismGCWhileSpinning(t *testing.T) {
 	callsDone := make(chan struct{})
 	for _, p := range plugins {
 		if p.FunctionExists("noop") {
-			if _, _, err := p.Call("noop", nil); err != nil {
+			if _, _, err := callGuarded(context.Background(), p, "noop", nil); err != nil {
 				t.Fatal(err)
 			}
 		}
-		wg.Go(func() { p.CallWithContext(ctx, "spin", nil) })
+		wg.Go(func() { callGuarded(ctx, p, "spin", nil) })
 	}
 	go func() { wg.Wait(); close(callsDone) }()
 
@@ -268,7 +273,7 @@ func TestExtismSameOutput(t *testing.T) {
 		var rcs [2]uint32
 		for m := range []mode{modeNone, modeInstrumented} {
 			p := newPlugin(t, tc.plugin(t), mode(m))
-			rc, out, err := p.Call(tc.export, []byte(tc.input))
+			rc, out, err := callGuarded(context.Background(), p, tc.export, []byte(tc.input))
 			if err != nil {
 				t.Fatalf("%s %s (%v): %v", tc.name, tc.export, mode(m), err)
 			}
@@ -282,3 +287,10 @@ func TestExtismSameOutput(t *testing.T) {
 }
 
 var gcMix = func(i int) int { return i % 2 }
+
+// callGuarded calls an export as the host does, under Guard.
+func callGuarded(ctx context.Context, p *extism.Plugin, export string, input []byte) (uint32, []byte, error) {
+	ctx, done := Guard(ctx)
+	defer done()
+	return p.CallWithContext(ctx, export, input)
+}

@@ -12,7 +12,7 @@ import (
 )
 
 // FuzzInstrument: Instrument never panics; when wazero compiles the input, Instrument succeeds (or
-// refuses a module that already imports the check) and wazero compiles the output; and the output,
+// refuses a module that already imports the check) and wazero compiles the output, in both modes; and the output,
 // run with a host check that stops after a few calls, computes what the input computes for every
 // export without parameters that the input finishes quickly.
 func FuzzInstrument(f *testing.F) {
@@ -43,39 +43,47 @@ func FuzzInstrument(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, wasm []byte) {
-		out, err := Instrument(wasm, Options{Interval: 64})
-		orig, cerr := rt.CompileModule(ctx, wasm)
-		if cerr != nil {
-			return // anything goes for invalid input, except a panic
-		}
-		defer orig.Close(ctx)
-		if err != nil {
-			if errors.Is(err, ErrReserved) {
-				return
+		for _, opt := range runnable([]Options{{Mode: ModeCounter, Interval: 64}, {Mode: ModeEpoch}}) {
+			out, err := Instrument(wasm, opt)
+			orig, cerr := rt.CompileModule(ctx, wasm)
+			if cerr != nil {
+				return // anything goes for invalid input, except a panic
 			}
-			t.Fatalf("wazero compiles the input, Instrument fails: %v", err)
+			defer orig.Close(ctx)
+			if err != nil {
+				if errors.Is(err, ErrReserved) {
+					return
+				}
+				t.Fatalf("%s: wazero compiles the input, Instrument fails: %v", opt.Mode, err)
+			}
+			inst, err := rt.CompileModule(ctx, out)
+			if err != nil {
+				t.Fatalf("%s: wazero compiles the input, not the output: %v", opt.Mode, err)
+			}
+			defer inst.Close(ctx)
+			if _, err := Instrument(out, opt); !errors.Is(err, ErrReserved) {
+				t.Fatalf("%s: instrumenting twice: %v, want ErrReserved", opt.Mode, err)
+			}
+			compareRuns(t, rt, orig, inst, opt.Mode)
 		}
-		inst, err := rt.CompileModule(ctx, out)
-		if err != nil {
-			t.Fatalf("wazero compiles the input, not the output: %v", err)
-		}
-		defer inst.Close(ctx)
-		if _, err := Instrument(out, Options{}); !errors.Is(err, ErrReserved) {
-			t.Fatalf("instrumenting twice: %v, want ErrReserved", err)
-		}
-		compareRuns(t, rt, orig, inst)
 	})
 }
 
 // compareRuns runs every export without parameters of orig (for at most 5 ms) and of inst (with a
-// host check that stops after 1000 calls) and fails if an export that returns in orig does not return
-// the same results in inst.
-func compareRuns(t *testing.T, rt wazero.Runtime, orig, inst wazero.CompiledModule) {
+// host check that stops after 1000 calls in counter mode, or 20 ticks in epoch mode) and fails if an
+// export that returns in orig does not return the same results in inst.
+func compareRuns(t *testing.T, rt wazero.Runtime, orig, inst wazero.CompiledModule, mode Mode) {
 	ctx := context.Background()
-	checks := 0
+	checks, budget := 0, 1000
+	if mode == ModeEpoch {
+		budget = 20
+	}
+	w := &watch{slot: -1}
+	defer w.release()
 	host, err := rt.NewHostModuleBuilder(ImportModule).NewFunctionBuilder().
-		WithGoFunction(api.GoFunc(func(context.Context, []uint64) {
-			if checks++; checks > 1000 {
+		WithGoModuleFunction(api.GoModuleFunc(func(_ context.Context, mod api.Module, _ []uint64) {
+			w.checkIn(mod)
+			if checks++; checks > budget {
 				panic(errStop)
 			}
 		}), nil, nil).Export(ImportName).Instantiate(ctx)
@@ -105,6 +113,7 @@ func compareRuns(t *testing.T, rt wazero.Runtime, orig, inst wazero.CompiledModu
 		}
 		checks = 0
 		got, gerr := mi.ExportedFunction(name).Call(ctx)
+		w.release()
 		if errors.Is(gerr, errStop) {
 			return // ran long: the instance's state is now undefined
 		}

@@ -4,10 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"strings"
+	"sync/atomic"
+	"time"
+	"unsafe"
 
 	extism "github.com/extism/go-sdk"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 )
 
 // Check decides whether a call that reached a preemption point may go on. It returns nil while ctx is
@@ -29,28 +35,87 @@ func IsPreempted(err error) bool {
 	return err != nil && (errors.Is(err, ErrPreempted) || strings.Contains(err.Error(), ErrPreempted.Error()))
 }
 
-// HostFunction returns the Extism host function ImportModule.ImportName that instrumented modules
-// import. Pass it in the host-function list of extism.NewCompiledPlugin (or NewPlugin) together with any
-// other functions; go-sdk groups functions by namespace, so other "edgenome" functions may sit beside it.
+// Guard returns the context under which to instantiate and call instrumented modules (compiled with
+// Install), and a function to call once that instantiation or call has returned. The context carries
+// the call's watch: in epoch mode the first check of the call registers the calling module's flag with
+// the ticker, which then sets it every TickPeriod until done is called. Use one Guard per
+// instantiation or call, from one goroutine.
 //
-// preempt_check: lets the scheduler and the garbage collector in, and stops the call when its context
-// is done.
-//   - parameters: none; results: none (type () -> ()).
-//   - ctx: the context given to Plugin.CallWithContext (go-sdk passes it through).
-//   - error: when the context is done, the plugin instance is closed and the call unwinds with an error
-//     wrapping ErrPreempted and the context's cause; later calls on the instance fail with "module is
-//     closed". The guest is stopped at an arbitrary point, so its state must never be reused.
-func HostFunction() extism.HostFunction {
-	f := extism.NewHostFunctionWithStack(ImportName, hostCheck, nil, nil)
-	f.SetNamespace(ImportModule)
-	return f
+// The host function edgenome_preempt.check (see Install):
+//   - type () -> (); it sees the calling module (wazero passes it), so it also serves a module's start
+//     function, before Extism has made a plugin of it.
+//   - lets the scheduler and the garbage collector in (runtime.Gosched), clears the flag, and stops
+//     the call when ctx is done: the Extism plugin found in ctx (go-sdk puts it there during calls) is
+//     closed and the call unwinds with an error wrapping ErrPreempted and the context's cause; later
+//     calls on the instance fail with "module is closed". The guest is stopped at an arbitrary point,
+//     so its state must never be reused.
+//   - under a context that did not come from Guard nothing clears the flag: an epoch-mode module then
+//     calls the check at every loop header without making progress until its context is done. It
+//     stays stoppable, but such a call never finishes.
+func Guard(ctx context.Context) (context.Context, func()) {
+	w := &watch{slot: -1}
+	return context.WithValue(ctx, watchKey{}, w), w.done
 }
 
-func hostCheck(ctx context.Context, _ *extism.CurrentPlugin, _ []uint64) {
+type watchKey struct{}
+
+// watch is the preemption state of one guarded instantiation or call.
+type watch struct {
+	mod  api.Module
+	flag *uint32 // the module's flag global, in wazero's module context; nil until armed
+	slot int     // the ticker's slot, or -1
+	pin  runtime.Pinner
+}
+
+// checkIn arms the watch for mod on the first check and clears the flag.
+func (w *watch) checkIn(mod api.Module) {
+	if w.mod != mod {
+		w.release()
+		w.mod = mod
+		flag, err := flagAddr(mod)
+		if err != nil {
+			// A counter-mode module has no flag; anything else would be a wazero change this build
+			// does not know: the flag then stays set and every loop checks, which is slow but safe.
+			return
+		}
+		if !Ticking() {
+			return
+		}
+		w.pin.Pin(flag)
+		slot := tickAdd(flag)
+		if slot < 0 {
+			w.pin.Unpin()
+			return
+		}
+		w.flag, w.slot = flag, slot
+	}
+	if w.flag != nil {
+		atomic.StoreUint32(w.flag, 0)
+	}
+}
+
+// release stops the ticker for the watched module and sets its flag again, so that the next call of
+// an instance kept for reuse checks in at once and arms its own watch.
+func (w *watch) release() {
+	if w.slot >= 0 {
+		tickDel(w.slot)
+		w.slot = -1
+		atomic.StoreUint32(w.flag, 1)
+		w.pin.Unpin()
+	}
+	w.flag, w.mod = nil, nil
+}
+
+func (w *watch) done() { w.release() }
+
+func hostCheck(ctx context.Context, mod api.Module, _ []uint64) {
+	if w, ok := ctx.Value(watchKey{}).(*watch); ok && mod != nil {
+		w.checkIn(mod)
+	}
 	// Returning to Go lets a pending stop-the-world in at the next function prologue, but that alone
 	// was not enough with more spinning plugins than Ps: runtime.GC took 0.8 s with 3 spinners on
-	// GOMAXPROCS=2 and 27 ms with the yield (TestExtismGCWhileSpinning). At one check per ~1 ms of
-	// guest work the yield costs next to nothing.
+	// GOMAXPROCS=2 and 27 ms with the yield (TestExtismGCWhileSpinning). At one check per TickPeriod
+	// of guest work the yield costs next to nothing.
 	runtime.Gosched()
 	err := Check(ctx)
 	if err == nil {
@@ -60,6 +125,48 @@ func hostCheck(ctx context.Context, _ *extism.CurrentPlugin, _ []uint64) {
 	// panic in the call engine and returns err (wrapped with the Wasm stack trace) from the export call.
 	if p, ok := ctx.Value(extism.PluginCtxKey("plugin")).(*extism.Plugin); ok {
 		_ = p.Close(context.WithoutCancel(ctx))
+	} else if mod != nil {
+		_ = mod.CloseWithExitCode(context.WithoutCancel(ctx), 1)
 	}
 	panic(err)
 }
+
+// Install provides ImportModule.ImportName to the modules of cp: it instantiates the host module in
+// cp's wazero runtime. go-sdk builds its host modules itself and hides the calling module from their
+// functions, but the check needs that module (in a start function there is no Extism plugin yet, and
+// the flag is the module's own); and wazero links functions only within one runtime (function types
+// are numbered per runtime), so the module goes into go-sdk's runtime, reached by reflection.
+// TestInstall pins this to the go-sdk version in go.mod.
+func Install(ctx context.Context, cp *extism.CompiledPlugin) error {
+	rt, err := runtimeOf(cp)
+	if err != nil {
+		return err
+	}
+	_, err = rt.NewHostModuleBuilder(ImportModule).NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(hostCheck), nil, nil).Export(ImportName).Instantiate(ctx)
+	if err != nil {
+		return fmt.Errorf("preempt: install the check: %w", err)
+	}
+	return nil
+}
+
+func runtimeOf(cp *extism.CompiledPlugin) (wazero.Runtime, error) {
+	v := reflect.ValueOf(cp)
+	if cp == nil || v.Elem().Kind() != reflect.Struct {
+		return nil, errors.New("preempt: no compiled plugin")
+	}
+	f := v.Elem().FieldByName("runtime")
+	if !f.IsValid() || f.Kind() != reflect.Interface || f.IsNil() {
+		return nil, errors.New("preempt: this go-sdk keeps no wazero runtime in CompiledPlugin.runtime")
+	}
+	rt, ok := reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Interface().(wazero.Runtime)
+	if !ok {
+		return nil, fmt.Errorf("preempt: CompiledPlugin.runtime is a %s", f.Type())
+	}
+	return rt, nil
+}
+
+// TickPeriod is how often, by default, the ticker asks each running guest to check in (epoch mode):
+// it bounds how late a call stops after its deadline and how long a garbage collection waits for a
+// spinning guest. A check costs about a microsecond, so this is ~0.1% of a guest's time.
+const TickPeriod = time.Millisecond

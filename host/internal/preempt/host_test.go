@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	extism "github.com/extism/go-sdk"
 )
 
 func TestCheck(t *testing.T) {
@@ -25,7 +27,49 @@ func TestCheck(t *testing.T) {
 	if IsPreempted(nil) || IsPreempted(errGone) {
 		t.Error("IsPreempted is true for an unrelated error")
 	}
-	if f := HostFunction(); f.Name != ImportName || f.Namespace != ImportModule || len(f.Params)+len(f.Returns) != 0 {
-		t.Errorf("HostFunction: %+v", f)
+}
+
+// Install reaches go-sdk's runtime, and the check it adds is a () -> () function there.
+func TestInstall(t *testing.T) {
+	ctx := context.Background()
+	cp, err := extism.NewCompiledPlugin(ctx, extism.Manifest{Wasm: []extism.Wasm{extism.WasmData{Data: readTestdata(t, "bare.wasm")}}},
+		extism.PluginConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close(ctx)
+	if err := Install(ctx, cp); err != nil {
+		t.Fatal(err)
+	}
+	rt, err := runtimeOf(cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rt.Module(ImportModule) == nil {
+		t.Fatal("no check module in go-sdk's runtime")
+	}
+	d, ok := rt.Module(ImportModule).ExportedFunctionDefinitions()[ImportName]
+	if !ok {
+		t.Fatalf("no %s in the check module", ImportName)
+	}
+	if len(d.ParamTypes())+len(d.ResultTypes()) != 0 {
+		t.Errorf("check has type %v -> %v, want () -> ()", d.ParamTypes(), d.ResultTypes())
+	}
+	if err := Install(ctx, cp); err == nil {
+		t.Error("a second Install succeeded")
+	}
+}
+
+// Epoch mode works with the wazero in go.mod (flagAddr understands its module context) and is what
+// ModeAuto picks in this (cgo) build.
+func TestEpochWorks(t *testing.T) {
+	if !Ticking() {
+		t.Skip("built without cgo: no ticker")
+	}
+	if err := epochWorks(); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := (Options{}).withDefaults(); err != nil || o.Mode != ModeEpoch {
+		t.Errorf("ModeAuto resolved to %v (%v), want epoch", o.Mode, err)
 	}
 }

@@ -7,34 +7,69 @@ import (
 	"strings"
 )
 
-// Names the instrumented module imports. The host must provide ImportModule.ImportName with type
-// () -> (); HostFunction builds it for Extism.
+// Names the instrumented module imports and exports. The host must provide ImportModule.ImportName
+// with type () -> (); Guard does, through an import resolver, so that the function sees the calling
+// module. The whole ImportModule namespace and the export FlagExport are reserved.
 const (
-	ImportModule = "edgenome"
-	ImportName   = "preempt_check"
+	ImportModule = "edgenome_preempt"
+	ImportName   = "check"
+
+	// FlagExport names the i32 global an epoch-mode module exports: the host sets it to ask for a
+	// check, the check clears it. Nothing in the original code can refer to it (a module cannot import
+	// its own exports), so a plugin cannot silence it.
+	FlagExport = "edgenome_preempt_flag"
 
 	// MarkerSection names the custom section appended to every instrumented module. Its payload is
-	// FormatVersion (1 byte), the interval (u32 LEB128) and the sha256 of the original module (32 bytes).
-	// It is informational: Instrument never trusts it (see ErrReserved).
+	// FormatVersion (1 byte), the mode (1 byte), the interval (u32 LEB128) and the sha256 of the
+	// original module (32 bytes). It is informational: Instrument never trusts it (see ErrReserved).
 	MarkerSection = "edgenome.preempt"
 
 	// FormatVersion changes whenever the rewriting changes, so cached outputs of older versions are not reused.
-	FormatVersion = 1
+	FormatVersion = 2
 
 	// DefaultInterval is the weight (about the number of Wasm instructions, see instrs) between two
-	// host checks. Weights are longest paths, so real code reaches them much sooner than straight
-	// tight loops do: at 2^20, wgsim checked in ~30,000 times a second, and those checks (each with a
-	// runtime.Gosched) made it 1.6x slower (1M pairs over HTTP: 4.7-5.0 s; 3.3-3.5 s at 2^22,
-	// 2.8-3.5 s at 2^25). With 3 spinning plugins on 2 cores runtime.GC took 12-23 ms at 2^20,
+	// host checks in counter mode. Weights are longest paths, so real code reaches them much sooner
+	// than straight tight loops do: at 2^20, wgsim checked in ~30,000 times a second, and those checks
+	// (each with a runtime.Gosched) made it 1.6x slower (1M pairs over HTTP: 4.7-5.0 s; 3.3-3.5 s at
+	// 2^22, 2.8-3.5 s at 2^25). With 3 spinning plugins on 2 cores runtime.GC took 12-23 ms at 2^20,
 	// 30-36 ms at 2^22 and 65 ms at 2^24; 2^23 keeps both a call's stop and a GC well under 100 ms.
 	DefaultInterval = 1 << 23
 )
 
+// Mode selects what the inserted checks test.
+type Mode uint8
+
+const (
+	// ModeAuto is ModeEpoch where it works (a cgo build, whose ticker thread can set flags, and a
+	// wazero whose module context flagAddr understands) and ModeCounter elsewhere.
+	ModeAuto Mode = iota
+	// ModeCounter: every loop iteration and call-cycle step takes its weight from a counter in a
+	// local, and the guest calls the host when the count runs out. Needs nothing from the host but the
+	// check function; costs a decrement on every iteration, which wazero keeps in a stack slot in Go
+	// code (a load and a store per iteration).
+	ModeCounter
+	// ModeEpoch: loops and call cycles test the exported flag global, which the host's ticker thread
+	// sets every TickPeriod while a call runs. One load and a branch per iteration, no store.
+	ModeEpoch
+)
+
+func (m Mode) String() string {
+	switch m {
+	case ModeCounter:
+		return "counter"
+	case ModeEpoch:
+		return "epoch"
+	}
+	return "auto"
+}
+
 // Options tune Instrument. The zero value is valid.
 type Options struct {
-	// Interval is the weight of guest code between host checks; 0 means DefaultInterval. Must be
-	// below 1<<30.
+	// Interval is the weight of guest code between host checks in counter mode; 0 means
+	// DefaultInterval. Must be below 1<<30.
 	Interval uint32
+	// Mode is ModeAuto unless set.
+	Mode Mode
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -43,6 +78,19 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Interval >= 1<<30 {
 		return o, fmt.Errorf("preempt: interval %d out of range [1, 2^30)", o.Interval)
+	}
+	switch o.Mode {
+	case ModeAuto:
+		o.Mode = ModeCounter
+		if epochWorks() == nil {
+			o.Mode = ModeEpoch
+		}
+	case ModeCounter, ModeEpoch:
+	default:
+		return o, fmt.Errorf("preempt: unknown mode %d", o.Mode)
+	}
+	if o.Mode == ModeEpoch {
+		o.Interval = 0 // not used; keeps cache keys and markers canonical
 	}
 	return o, nil
 }
@@ -74,6 +122,7 @@ type module struct {
 	haveType      bool   // the type section was seen (or synthesised)
 	haveImport    bool
 	haveGlobal    bool
+	haveExport    bool
 	typeParams    []uint32 // parameter count of each type
 	funcTypes     []uint32 // type of each defined function
 	opt           Options
@@ -157,13 +206,38 @@ func (m *module) buildSnippets(local uint32) {
 	s = append(s, l...)
 	s = append(s, 0x24)
 	m.sync = append(s, g...)
+	if m.opt.Mode == ModeEpoch {
+		m.epochSnippets(g)
+	}
+}
+
+// epochSnippets replaces the counter snippets, with G the flag global:
+//
+//	check, loopCheck: global.get G; if; call F; end
+//	decTest:          global.get G; if; br 2; end
+//	decTestP:         global.get G; br_if 1
+//
+// and nothing for dec, reload and sync: there is no count to take or to publish, and so no local.
+// The flag is a plain load with no store on the hot path, so it adds nothing to a loop's dependency
+// chain (the counter's load-subtract-store did, as wazero keeps it in a stack slot in Go code).
+func (m *module) epochSnippets(g []byte) {
+	get := append([]byte{0x23}, g...)
+	m.check = append(append(m.check[:0], get...), 0x04, 0x40, 0x10)
+	m.check = append(appendU32(m.check, m.funcImports), 0x0B)
+	m.loopCheck = append(m.loopCheck[:0], m.check...)
+	m.decTest = append(append(m.decTest[:0], get...), 0x04, 0x40, 0x0C, 0x02, 0x0B)
+	m.decTestP = append(append(m.decTestP[:0], get...), 0x0D, 0x01)
+	m.dec, m.reload, m.sync = m.dec[:0], m.reload[:0], m.sync[:0]
+	m.weightAt, m.resetAt = -1, -1
 }
 
 // Instrument rewrites a Wasm module so that every loop iteration and every entry of a function that
-// contains a call take their static weight from a per-instance counter and, whenever opt.Interval has
-// been used up, call the host function ImportModule.ImportName, which may stop the call (see Check).
-// The result imports one more function, defines one more (internal) global and one more local in each
-// instrumented function, and ends with a MarkerSection custom section. DWARF
+// contains a call (unless a loop header runs first) call the host function ImportModule.ImportName
+// when asked to: in epoch mode when the exported flag FlagExport is set, in counter mode when a
+// per-instance count of opt.Interval is used up. The check may stop the call (see Check).
+// The result imports one more function, defines one more global (in epoch mode exported as
+// FlagExport, starting at 1; in counter mode internal, with one more local in each instrumented
+// function), and ends with a MarkerSection custom section. DWARF
 // (".debug_*") and source-map sections are dropped because code offsets change; the name section is
 // renumbered (its label names are dropped). The input is not modified.
 //
@@ -205,7 +279,7 @@ func Instrument(wasm []byte, opt Options) ([]byte, error) {
 	out = m.addMissing(out, 1<<30)
 	sum := sha256.Sum256(wasm)
 	p := appendName(nil, MarkerSection)
-	p = append(p, FormatVersion)
+	p = append(p, FormatVersion, byte(opt.Mode))
 	p = appendU32(p, opt.Interval)
 	p = append(p, sum[:]...)
 	out = append(out, secCustom)
@@ -233,6 +307,12 @@ func (m *module) addMissing(out []byte, rank int) []byte {
 		m.haveGlobal = true
 		emit(secGlobal, m.appendGlobal([]byte{1}))
 	}
+	if !m.haveExport && rank > sectionRank[secExport] {
+		m.haveExport = true
+		if m.opt.Mode == ModeEpoch {
+			emit(secExport, m.appendExport([]byte{1}))
+		}
+	}
 	return out
 }
 
@@ -243,10 +323,22 @@ func (m *module) appendImport(b []byte) []byte {
 	return appendU32(b, m.emptyType)
 }
 
+// appendGlobal defines our global: the counter, starting full, or the flag, starting set so that
+// the first check comes at once (it arms the ticker for the call; see Guard).
 func (m *module) appendGlobal(b []byte) []byte {
 	b = append(b, 0x7F, 0x01, 0x41)
-	b = appendS32(b, int32(m.opt.Interval))
+	if m.opt.Mode == ModeEpoch {
+		b = appendS32(b, 1)
+	} else {
+		b = appendS32(b, int32(m.opt.Interval))
+	}
 	return append(b, 0x0B)
+}
+
+func (m *module) appendExport(b []byte) []byte {
+	b = appendName(b, FlagExport)
+	b = append(b, 0x03)
+	return appendU32(b, m.counter())
 }
 
 // section rewrites one section's payload into buf; keep=false drops the section.
@@ -316,8 +408,8 @@ func (m *module) importSection(r *reader, buf []byte) []byte {
 	start := r.p
 	m.haveImport = true
 	for i := uint32(0); i < n && r.err == nil; i++ {
-		mod, name := r.name(), r.name()
-		if string(mod) == ImportModule && string(name) == ImportName {
+		mod, _ := r.name(), r.name()
+		if string(mod) == ImportModule {
 			r.fail(ErrReserved, "import %d", i)
 			break
 		}
@@ -366,10 +458,19 @@ func (m *module) globalSection(r *reader, buf []byte) []byte {
 
 func (m *module) exportSection(r *reader, buf []byte) []byte {
 	n := r.u32()
-	buf = appendU32(buf, n)
+	m.haveExport = true
+	epoch := m.opt.Mode == ModeEpoch
+	if epoch {
+		buf = appendU32(buf, n+1)
+	} else {
+		buf = appendU32(buf, n)
+	}
 	for i := uint32(0); i < n && r.err == nil; i++ {
 		start := r.p
-		r.name()
+		if string(r.name()) == FlagExport {
+			r.fail(ErrReserved, "export %d", i)
+			break
+		}
 		kind := r.byte()
 		buf = append(buf, r.b[start:r.p]...)
 		if kind == 0x00 {
@@ -377,6 +478,9 @@ func (m *module) exportSection(r *reader, buf []byte) []byte {
 		} else {
 			buf = appendU32(buf, r.u32())
 		}
+	}
+	if epoch {
+		buf = m.appendExport(buf)
 	}
 	return buf
 }
@@ -455,7 +559,16 @@ func (m *module) codeSection(r *reader, buf []byte) []byte {
 		}
 		f.outside = uint64(max(f.levels[0].max, 0))
 		fbuf = fbuf[:0]
-		if len(f.patches) == 0 && !f.sawCall && f.outside <= leafMax {
+		epoch := m.opt.Mode == ModeEpoch
+		if epoch && (len(f.patches) > 0 || f.sawCall) {
+			// No local and no weights: loops got their checks while copying; a function that calls
+			// gets one on entry unless a loop header comes first.
+			fbuf = append(fbuf, body.b[:localsEnd]...)
+			if !f.startsLoop {
+				fbuf = append(fbuf, m.check...)
+			}
+			fbuf = append(fbuf, code...)
+		} else if len(f.patches) == 0 && !f.sawCall && (epoch || f.outside <= leafMax) {
 			// A small leaf without loops: counted by its callers (callWeight). Copy it again without
 			// publishing the count, as it has no counter local.
 			sync := m.sync

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -22,11 +23,14 @@ func readTestdata(t testing.TB, name string) []byte {
 }
 
 // harness instantiates a module in a fresh wazero runtime that provides testdata/env.wasm as "env" and
-// a counting edgenome.preempt_check that fails once stopAfter checks happened (0: never).
+// a counting edgenome_preempt.check that fails once stopAfter checks happened (0: never). Its check
+// does what the host's does to an epoch-mode flag: clear it, with the ticker setting it again every
+// TickPeriod for the duration of a call.
 type harness struct {
 	rt        wazero.Runtime
 	checks    int
 	stopAfter int
+	w         watch
 }
 
 var errStop = errors.New("stopped by the test check")
@@ -40,8 +44,10 @@ func newHarness(t testing.TB, features api.CoreFeatures) *harness {
 	if _, err := h.rt.InstantiateWithConfig(ctx, readTestdata(t, "env.wasm"), wazero.NewModuleConfig().WithName("env")); err != nil {
 		t.Fatal(err)
 	}
+	h.w.slot = -1
 	_, err := h.rt.NewHostModuleBuilder(ImportModule).NewFunctionBuilder().
-		WithGoFunction(api.GoFunc(func(ctx context.Context, _ []uint64) {
+		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, _ []uint64) {
+			h.w.checkIn(mod)
 			h.checks++
 			if h.stopAfter > 0 && h.checks >= h.stopAfter {
 				panic(errStop)
@@ -62,12 +68,13 @@ func (h *harness) instantiate(t testing.TB, wasm []byte, name string) api.Module
 	return mod
 }
 
-func call(t testing.TB, mod api.Module, fn string, args ...uint64) ([]uint64, error) {
+func (h *harness) call(t testing.TB, mod api.Module, fn string, args ...uint64) ([]uint64, error) {
 	t.Helper()
 	f := mod.ExportedFunction(fn)
 	if f == nil {
 		t.Fatalf("no export %q", fn)
 	}
+	defer h.w.release()
 	return f.Call(context.Background(), args...)
 }
 
@@ -80,9 +87,27 @@ func mustInstrument(t testing.TB, wasm []byte, opt Options) []byte {
 	return out
 }
 
+// Both modes: counter with a tiny interval (checks as often as it can), epoch with the real ticker.
+// Without the ticker (a build without cgo) nothing would clear an epoch flag: see runnable.
+var testModes = []Options{{Mode: ModeCounter, Interval: 7}, {Mode: ModeEpoch}}
+
+// runnable drops epoch mode from opts where this build has no ticker.
+func runnable(opts []Options) []Options {
+	if Ticking() {
+		return opts
+	}
+	return opts[:1]
+}
+
 func TestInstrumentSameResults(t *testing.T) {
+	for _, opt := range runnable(testModes) {
+		t.Run(opt.Mode.String(), func(t *testing.T) { testSameResults(t, opt) })
+	}
+}
+
+func testSameResults(t *testing.T, opt Options) {
 	orig := readTestdata(t, "features.wasm")
-	inst := mustInstrument(t, orig, Options{Interval: 7})
+	inst := mustInstrument(t, orig, opt)
 	cases := []struct {
 		fn   string
 		args []uint64
@@ -107,11 +132,11 @@ func TestInstrumentSameResults(t *testing.T) {
 	}
 	for _, c := range cases {
 		h := newHarness(t, api.CoreFeaturesV2)
-		want, err := call(t, h.instantiate(t, orig, "orig"), c.fn, c.args...)
+		want, err := h.call(t, h.instantiate(t, orig, "orig"), c.fn, c.args...)
 		if err != nil {
 			t.Fatalf("%s%v original: %v", c.fn, c.args, err)
 		}
-		got, err := call(t, h.instantiate(t, inst, "inst"), c.fn, c.args...)
+		got, err := h.call(t, h.instantiate(t, inst, "inst"), c.fn, c.args...)
 		if err != nil {
 			t.Fatalf("%s%v instrumented: %v", c.fn, c.args, err)
 		}
@@ -147,8 +172,8 @@ func TestInstrumentCheckCount(t *testing.T) {
 		{"dispatch", 10*wd + 1, 1000, 90}, // every 11th iteration
 	} {
 		h := newHarness(t, api.CoreFeaturesV2)
-		mod := h.instantiate(t, mustInstrument(t, orig, Options{Interval: uint32(tc.interval)}), "inst")
-		if _, err := call(t, mod, tc.fn, uint64(tc.n)); err != nil {
+		mod := h.instantiate(t, mustInstrument(t, orig, Options{Mode: ModeCounter, Interval: uint32(tc.interval)}), "inst")
+		if _, err := h.call(t, mod, tc.fn, uint64(tc.n)); err != nil {
 			t.Fatal(err)
 		}
 		if h.checks != tc.want {
@@ -171,12 +196,14 @@ func TestInstrumentStops(t *testing.T) {
 		{"features.wasm", api.CoreFeaturesV2, "fibpair", []uint64{1 << 30}},
 		{"tailcall.wasm", api.CoreFeaturesV2 | experimental.CoreFeaturesTailCall, "count", []uint64{1 << 30, 0}},
 	} {
-		h := newHarness(t, tc.features)
-		h.stopAfter = 3
-		mod := h.instantiate(t, mustInstrument(t, readTestdata(t, tc.file), Options{Interval: 1000}), "inst")
-		_, err := call(t, mod, tc.fn, tc.args...)
-		if !errors.Is(err, errStop) {
-			t.Errorf("%s %s%v: got %v, want the check's error", tc.file, tc.fn, tc.args, err)
+		for _, opt := range runnable([]Options{{Mode: ModeCounter, Interval: 1000}, {Mode: ModeEpoch}}) {
+			h := newHarness(t, tc.features)
+			h.stopAfter = 3
+			mod := h.instantiate(t, mustInstrument(t, readTestdata(t, tc.file), opt), "inst")
+			_, err := h.call(t, mod, tc.fn, tc.args...)
+			if !errors.Is(err, errStop) {
+				t.Errorf("%s %s%v (%s): got %v, want the check's error", tc.file, tc.fn, tc.args, opt.Mode, err)
+			}
 		}
 	}
 }
@@ -184,22 +211,31 @@ func TestInstrumentStops(t *testing.T) {
 func TestInstrumentTailCall(t *testing.T) {
 	orig := readTestdata(t, "tailcall.wasm")
 	h := newHarness(t, api.CoreFeaturesV2|experimental.CoreFeaturesTailCall)
-	want, err := call(t, h.instantiate(t, orig, "orig"), "count", 100000, 1)
+	want, err := h.call(t, h.instantiate(t, orig, "orig"), "count", 100000, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := call(t, h.instantiate(t, mustInstrument(t, orig, Options{Interval: 100}), "inst"), "count", 100000, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want[0] != got[0] || h.checks == 0 {
-		t.Errorf("got %d with %d checks, want %d with some checks", got[0], h.checks, want[0])
+	for i, opt := range runnable([]Options{{Mode: ModeCounter, Interval: 100}, {Mode: ModeEpoch}}) {
+		h.checks = 0
+		got, err := h.call(t, h.instantiate(t, mustInstrument(t, orig, opt), fmt.Sprint("inst", i)), "count", 100000, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want[0] != got[0] || h.checks == 0 {
+			t.Errorf("%s: got %d with %d checks, want %d with some checks", opt.Mode, got[0], h.checks, want[0])
+		}
 	}
 }
 
 // A module without type, import, global or code sections gets them inserted in the mandated order.
 func TestInstrumentBare(t *testing.T) {
-	out := mustInstrument(t, readTestdata(t, "bare.wasm"), Options{})
+	for _, opt := range runnable(testModes) {
+		t.Run(opt.Mode.String(), func(t *testing.T) { testBare(t, opt) })
+	}
+}
+
+func testBare(t *testing.T, opt Options) {
+	out := mustInstrument(t, readTestdata(t, "bare.wasm"), opt)
 	h := newHarness(t, api.CoreFeaturesV2)
 	mod := h.instantiate(t, out, "inst")
 	if b, ok := mod.Memory().Read(0, 1); !ok || string(b) != "x" {
@@ -215,6 +251,10 @@ func TestInstrumentBare(t *testing.T) {
 	}
 	if mod, name, _ := imports[0].Import(); mod != ImportModule || name != ImportName {
 		t.Errorf("import %s.%s, want %s.%s", mod, name, ImportModule, ImportName)
+	}
+	exported := mod.ExportedGlobal(FlagExport) != nil
+	if want := opt.Mode == ModeEpoch; exported != want {
+		t.Errorf("flag exported: %v, want %v", exported, want)
 	}
 }
 
@@ -254,12 +294,21 @@ func TestInstrumentErrors(t *testing.T) {
 		want error
 	}{
 		{"twice", inst, Options{}, ErrReserved},
+		{"twice, counter", mustInstrument(t, orig, Options{Mode: ModeCounter}), Options{Mode: ModeCounter}, ErrReserved},
+		{"counter, then epoch", mustInstrument(t, orig, Options{Mode: ModeCounter}), Options{Mode: ModeEpoch}, ErrReserved},
+		{"imports from the reserved module", importing(ImportModule, "other"), Options{}, ErrReserved},
+		{"exports the flag", exporting(FlagExport), Options{Mode: ModeEpoch}, ErrReserved},
+		{"exports the flag, counter", exporting(FlagExport), Options{Mode: ModeCounter}, ErrReserved},
+		{"unknown mode", orig, Options{Mode: 9}, errAny},
 		{"empty", nil, Options{}, ErrMalformed},
 		{"component", append([]byte("\x00asm\x0d\x00\x01\x00"), orig[8:]...), Options{}, ErrMalformed},
 		{"truncated", orig[:len(orig)-3], Options{}, ErrMalformed},
 		{"header only", readTestdata(t, "bare.wasm")[:8:8], Options{}, nil},
 	} {
 		_, err := Instrument(tc.in, tc.opt)
+		if tc.want == errAny && err != nil {
+			continue
+		}
 		if !errors.Is(err, tc.want) && !(tc.want == nil && err == nil) {
 			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
 		}
@@ -280,12 +329,33 @@ func TestInstrumentErrors(t *testing.T) {
 	}
 }
 
-// The marker section records the interval and the original's hash.
+// The marker section records the mode, the interval and the original's hash.
 func TestInstrumentMarker(t *testing.T) {
 	orig := readTestdata(t, "features.wasm")
-	out := mustInstrument(t, orig, Options{Interval: 300})
-	sum, interval, ok := marker(out)
-	if !ok || interval != 300 || sum != sha256Sum(orig) {
-		t.Errorf("marker: ok=%v interval=%d sum=%x", ok, interval, sum)
+	out := mustInstrument(t, orig, Options{Mode: ModeCounter, Interval: 300})
+	sum, mode, interval, ok := marker(out)
+	if !ok || mode != ModeCounter || interval != 300 || sum != sha256Sum(orig) {
+		t.Errorf("marker: ok=%v mode=%v interval=%d sum=%x", ok, mode, interval, sum)
 	}
+	out = mustInstrument(t, orig, Options{Mode: ModeEpoch, Interval: 300})
+	if _, mode, interval, ok = marker(out); !ok || mode != ModeEpoch || interval != 0 {
+		t.Errorf("marker: ok=%v mode=%v interval=%d, want epoch 0", ok, mode, interval)
+	}
+}
+
+var errAny = errors.New("any error")
+
+// importing is a module with one function import, mod.name of type () -> ().
+func importing(mod, name string) []byte {
+	b := []byte("\x00asm\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00")
+	imp := appendName(appendName([]byte{1}, mod), name)
+	imp = append(imp, 0x00, 0x00)
+	return append(appendU32(append(b, secImport), uint32(len(imp))), imp...)
+}
+
+// exporting is a module with one i32 global, exported as name.
+func exporting(name string) []byte {
+	b := []byte("\x00asm\x01\x00\x00\x00\x06\x06\x01\x7f\x00\x41\x00\x0b")
+	exp := append(appendName([]byte{1}, name), 0x03, 0x00)
+	return append(appendU32(append(b, secExport), uint32(len(exp))), exp...)
 }

@@ -90,9 +90,11 @@ func Compile(ctx context.Context, name, version string, wasm []byte, lim config.
 		// wazero's own preemption: a check on every loop iteration.
 		rc = rc.WithCloseOnContextDone(true)
 	default:
-		// Loops check in with the host (preempt_check) every few hundred
-		// thousand iterations: that call lets the scheduler and the GC in
-		// and ends the call at its deadline, at a fraction of the cost.
+		// Loops check in with the host (edgenome_preempt.check) when the
+		// ticker asks, about every millisecond: that call lets the
+		// scheduler and the GC in and ends the call at its deadline, at a
+		// fraction of the cost. Every instantiation and call runs under
+		// preempt.Guard, which provides the check.
 		if opt.Instrument == nil {
 			return nil, fmt.Errorf("compile %s: no instrumenter for preemption mode %q", name, lim.Preempt)
 		}
@@ -114,13 +116,17 @@ func Compile(ctx context.Context, name, version string, wasm []byte, lim config.
 		rc = rc.WithCompilationCache(cache)
 	}
 	manifest := extism.Manifest{Wasm: []extism.Wasm{extism.WasmData{Data: wasm, Name: "main"}}}
-	fns := append(hostfn.Functions(), preempt.HostFunction())
-	compiled, err := extism.NewCompiledPlugin(ctx, manifest, extism.PluginConfig{RuntimeConfig: rc, EnableWasi: true}, fns)
+	compiled, err := extism.NewCompiledPlugin(ctx, manifest, extism.PluginConfig{RuntimeConfig: rc, EnableWasi: true}, hostfn.Functions())
 	if err != nil {
 		m.closeCache(ctx)
 		return nil, fmt.Errorf("compile %s: %w", name, err)
 	}
 	m.compiled = compiled
+	if err := preempt.Install(ctx, compiled); err != nil {
+		compiled.Close(ctx)
+		m.closeCache(ctx)
+		return nil, fmt.Errorf("compile %s: %w", name, err)
+	}
 	first, err := m.newInstance(ctx)
 	if err != nil {
 		compiled.Close(ctx)
@@ -168,7 +174,9 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 		WithEnv(abi.EnvMemoryLimit, strconv.FormatInt(int64(m.Limits.Memory), 10))
 	// The limit applies to each memory (the guest's and Extism's own).
 	ictx := experimental.WithMemoryAllocator(ctx, &memoryLimiter{limit: uint64(m.Limits.Memory), b: b})
+	ictx, done := preempt.Guard(ictx)
 	p, err := m.compiled.Instance(ictx, extism.PluginInstanceConfig{ModuleConfig: mc})
+	done()
 	if err != nil {
 		return nil, fmt.Errorf("instantiate %s: %w", m.Name, err)
 	}
@@ -182,6 +190,8 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	// in the first request, and proves the module is an edgenome plugin.
 	ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	ictx, done = preempt.Guard(ictx)
+	defer done()
 	b.bind(nil, nil)
 	if !p.FunctionExists(abi.ExportABI) {
 		// A plain Extism plugin: its manifest states the ABI, and its guest
@@ -334,7 +344,9 @@ func (m *Module) Call(ctx context.Context, export string, input []byte, c *datap
 	cctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	inst.b.bind(c, cancel)
-	rc, out, callErr := inst.p.CallWithContext(hostfn.WithServices(cctx, c), export, input)
+	gctx, done := preempt.Guard(hostfn.WithServices(cctx, c))
+	rc, out, callErr := inst.p.CallWithContext(gctx, export, input)
+	done()
 	if callErr == nil && rc == 0 && len(out) > 0 {
 		// Output set through Extism (as any Extism plugin returns it) follows
 		// whatever went to stdout.
