@@ -227,6 +227,11 @@ func percentile(d []time.Duration, p float64) time.Duration {
 // every native tool look as big as the host. Without GNU time the peak is
 // reported as 0.
 func timeCmd(name string, args []string, stdout io.Writer) (time.Duration, int64, error) {
+	return timeCmdIn("", name, args, stdout)
+}
+
+// timeCmdIn is timeCmd run in dir ("" for the current one).
+func timeCmdIn(dir, name string, args []string, stdout io.Writer) (time.Duration, int64, error) {
 	var cmd *exec.Cmd
 	gnuTime, err := exec.LookPath("/usr/bin/time")
 	rssFile := ""
@@ -243,6 +248,7 @@ func timeCmd(name string, args []string, stdout io.Writer) (time.Duration, int64
 		cmd = exec.Command(name, args...)
 	}
 	cmd.Stdout = stdout
+	cmd.Dir = dir
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	start := time.Now()
