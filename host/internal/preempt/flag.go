@@ -95,8 +95,7 @@ func selfTest() error {
 	ctx := context.Background()
 	rt := wazero.NewRuntime(ctx)
 	defer rt.Close(ctx)
-	if _, err := rt.NewHostModuleBuilder(ImportModule).NewFunctionBuilder().
-		WithGoFunction(api.GoFunc(func(context.Context, []uint64) {}), nil, nil).Export(ImportName).Instantiate(ctx); err != nil {
+	if err := installCheck(ctx, rt); err != nil {
 		return err
 	}
 	mod, err := rt.Instantiate(ctx, wasm)

@@ -54,7 +54,7 @@ func IsPreempted(err error) bool {
 //     stays stoppable, but such a call never finishes.
 func Guard(ctx context.Context) (context.Context, func()) {
 	w := &watch{slot: -1}
-	return context.WithValue(ctx, watchKey{}, w), w.done
+	return context.WithValue(ctx, watchKey{}, w), w.release
 }
 
 type watchKey struct{}
@@ -106,8 +106,6 @@ func (w *watch) release() {
 	w.flag, w.mod = nil, nil
 }
 
-func (w *watch) done() { w.release() }
-
 func hostCheck(ctx context.Context, mod api.Module, _ []uint64) {
 	if w, ok := ctx.Value(watchKey{}).(*watch); ok && mod != nil {
 		w.checkIn(mod)
@@ -142,7 +140,12 @@ func Install(ctx context.Context, cp *extism.CompiledPlugin) error {
 	if err != nil {
 		return err
 	}
-	_, err = rt.NewHostModuleBuilder(ImportModule).NewFunctionBuilder().
+	return installCheck(ctx, rt)
+}
+
+// installCheck instantiates the check module ImportModule in rt.
+func installCheck(ctx context.Context, rt wazero.Runtime) error {
+	_, err := rt.NewHostModuleBuilder(ImportModule).NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(hostCheck), nil, nil).Export(ImportName).Instantiate(ctx)
 	if err != nil {
 		return fmt.Errorf("preempt: install the check: %w", err)

@@ -206,12 +206,10 @@ func (m *module) buildSnippets(local uint32) {
 	s = append(s, l...)
 	s = append(s, 0x24)
 	m.sync = append(s, g...)
-	if m.opt.Mode == ModeEpoch {
-		m.epochSnippets(g)
-	}
 }
 
-// epochSnippets replaces the counter snippets, with G the flag global:
+// epochSnippets encodes the snippets of epoch mode, the same for every function, with G the flag
+// global and F our import:
 //
 //	check, loopCheck: global.get G; if; call F; end
 //	decTest:          global.get G; if; br 2; end
@@ -220,8 +218,8 @@ func (m *module) buildSnippets(local uint32) {
 // and nothing for dec, reload and sync: there is no count to take or to publish, and so no local.
 // The flag is a plain load with no store on the hot path, so it adds nothing to a loop's dependency
 // chain (the counter's load-subtract-store did, as wazero keeps it in a stack slot in Go code).
-func (m *module) epochSnippets(g []byte) {
-	get := append([]byte{0x23}, g...)
+func (m *module) epochSnippets() {
+	get := appendU32([]byte{0x23}, m.counter())
 	m.check = append(append(m.check[:0], get...), 0x04, 0x40, 0x10)
 	m.check = append(appendU32(m.check, m.funcImports), 0x0B)
 	m.loopCheck = append(m.loopCheck[:0], m.check...)
@@ -526,6 +524,10 @@ func (m *module) codeSection(r *reader, buf []byte) []byte {
 	buf = appendU32(buf, n)
 	var fbuf, code []byte
 	var fs funcCode
+	epoch := m.opt.Mode == ModeEpoch
+	if epoch {
+		m.epochSnippets()
+	}
 	for i := uint32(0); i < n && r.err == nil; i++ {
 		size := r.u32()
 		body := &reader{b: r.bytes(size)}
@@ -549,7 +551,9 @@ func (m *module) codeSection(r *reader, buf []byte) []byte {
 			body.fail(ErrMalformed, "%d locals", locals)
 		}
 		localsEnd := body.p
-		m.buildSnippets(uint32(locals))
+		if !epoch {
+			m.buildSnippets(uint32(locals))
+		}
 		f := &fs
 		f.reset()
 		code = m.instrs(body, code[:0], f)
@@ -559,16 +563,16 @@ func (m *module) codeSection(r *reader, buf []byte) []byte {
 		}
 		f.outside = uint64(max(f.levels[0].max, 0))
 		fbuf = fbuf[:0]
-		epoch := m.opt.Mode == ModeEpoch
-		if epoch && (len(f.patches) > 0 || f.sawCall) {
-			// No local and no weights: loops got their checks while copying; a function that calls
-			// gets one on entry unless a loop header comes first.
+		if epoch {
+			// No local and no weights: loops got their checks while copying. Only a function that
+			// calls can be part of a call cycle, and it needs no entry check if a loop header comes
+			// first.
 			fbuf = append(fbuf, body.b[:localsEnd]...)
-			if !f.startsLoop {
+			if f.sawCall && !f.startsLoop {
 				fbuf = append(fbuf, m.check...)
 			}
 			fbuf = append(fbuf, code...)
-		} else if len(f.patches) == 0 && !f.sawCall && (epoch || f.outside <= leafMax) {
+		} else if len(f.patches) == 0 && !f.sawCall && f.outside <= leafMax {
 			// A small leaf without loops: counted by its callers (callWeight). Copy it again without
 			// publishing the count, as it has no counter local.
 			sync := m.sync

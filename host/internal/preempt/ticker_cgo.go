@@ -16,7 +16,7 @@ static pthread_mutex_t tick_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t tick_cv = PTHREAD_COND_INITIALIZER;
 static uint32_t **tick_slots;
 static int tick_cap, tick_high, tick_live, tick_started;
-static long tick_ns = 1000000;
+static long tick_ns; // set from TickPeriod by init
 
 static void *tick_loop(void *arg) {
 	(void)arg;
@@ -89,6 +89,8 @@ import (
 	"time"
 	"unsafe"
 )
+
+func init() { SetTickPeriod(TickPeriod) }
 
 // Ticking reports whether this build has the ticker thread that epoch mode needs (it takes cgo).
 func Ticking() bool { return true }
