@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -109,9 +111,23 @@ func TestHotReload(t *testing.T) {
 }
 
 func TestBrokenEntriesAreSkipped(t *testing.T) {
-	h := startHost(t, "", testkit)
+	h := startHost(t, "limits: {plugins: {bombwazero: {preempt: wazero}}}\n", testkit)
 	_, entry := buildPlugin(t, testkit)
+	// wasmAs replaces an entry's module with b (and its sha256).
+	wasmAs := func(b []byte) func(dir string) {
+		return func(dir string) {
+			m, _ := os.ReadFile(filepath.Join(dir, "plugin.yaml"))
+			os.WriteFile(filepath.Join(dir, filepath.Base(dir)+".wasm"), b, 0o644)
+			s := strings.Replace(string(m), lastLine(string(m)), fmt.Sprintf("sha256: %x", sha256.Sum256(b)), 1)
+			os.WriteFile(filepath.Join(dir, "plugin.yaml"), []byte(s), 0o644)
+		}
+	}
+	// 15 bytes whose data section claims 2.4 billion segments: wazero 1.12 allocates for all of them
+	// before reading one, and the host would run out of memory under either preemption mode.
+	bomb := []byte("\x00asm\x01\x00\x00\x00\x0b\x05\xba\xee\x80\x87\x09")
 	bad := map[string]func(dir string){
+		"bomb":       wasmAs(bomb),
+		"bombwazero": wasmAs(bomb),
 		"badyaml": func(dir string) { os.WriteFile(filepath.Join(dir, "plugin.yaml"), []byte("name: [oops"), 0o644) },
 		"badabi": func(dir string) {
 			m, _ := os.ReadFile(filepath.Join(dir, "plugin.yaml"))
@@ -131,7 +147,9 @@ func TestBrokenEntriesAreSkipped(t *testing.T) {
 	}
 	h.app.Registry().Reload(t.Context())
 	_, body, _ := h.get("/plugins")
-	for _, want := range []string{`"badyaml":"plugin.yaml:`, `"badabi":"plugin.yaml: abi: plugin is built for ABI 99`, `"notwasm":"compile notwasm`} {
+	for _, want := range []string{`"badyaml":"plugin.yaml:`, `"badabi":"plugin.yaml: abi: plugin is built for ABI 99`, `"notwasm":"compile notwasm`,
+		`"bomb":"compile bomb: preemption rewrite: section 11: preempt: malformed wasm module: count or length past the end`,
+		`"bombwazero":"compile bombwazero: section 11: preempt: malformed wasm module: count or length past the end`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/plugins errors lack %s:\n%s", want, body)
 		}

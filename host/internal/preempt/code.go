@@ -61,30 +61,209 @@ var immediates = func() (t [256]uint8) {
 	return t
 }()
 
-// loopFirst reports whether code reaches a loop header before any call, branch or return: only block
-// openings without parameters and local, global and constant instructions come first. Go's Wasm
-// backend opens every function that way (global.get SP; local.set; block; loop): the check at that
-// loop's header then also bounds the function's entries, and an entry check would be redundant. It
-// is not free either: it made a Go byte loop in the same function 1.15-1.35x slower.
-func loopFirst(code []byte) bool {
+// loopFirst returns the offset of the first loop opcode in code if it comes before any call, branch
+// or return (only block openings without parameters and local, global and constant instructions come
+// first), and -1 otherwise. Go's Wasm backend opens every function that way (global.get SP;
+// local.set; block; loop): the check at that loop's header then also bounds the function's entries,
+// and an entry check would be redundant. It is not free either: it made a Go byte loop in the same
+// function 1.15-1.35x slower.
+func loopFirst(code []byte) int {
 	r := &reader{b: code}
 	for r.p < len(r.b) && r.err == nil {
 		switch op := r.byte(); {
 		case op == 0x03:
-			return true
+			return r.p - 1
 		case op == 0x02:
 			if r.p >= len(r.b) || r.b[r.p]&0xC0 != 0x40 { // only 0x40 or a value type
-				return false
+				return -1
 			}
 			r.p++
 		case op == 0x01:
 		case op >= 0x20 && op <= 0x24, op == 0x41, op == 0x42:
 			r.skipLEB()
 		default:
-			return false
+			return -1
 		}
 	}
+	return -1
+}
+
+// dispatch describes the loop through which Go's Wasm backend runs all of a function's jumps: it opens
+// the function (see loopFirst), and its body starts with N blocks and a br_table over the resume-PC
+// local whose targets are those blocks:
+//
+//	loop; block; ...; block; local.get PC; br_table ...; end; segment 0; end; segment 1; ... end
+//
+// Every jump, forward as well as backward, is "i32.const K; local.set PC; br <the loop>", and the br_table sends K to
+// segment targets[K]. Only a jump to a segment at or before the current one can close a cycle, so in
+// epoch mode only those test the flag; the loop header does not (see instrs). For a Go function that
+// is the difference between a test per call (the wrapper's) and three (the wrapper's, the header's and
+// the prologue's forward jump to its first block), plus one per forward jump.
+type dispatch struct {
+	on      bool     // this function has the shape, and the loop has not ended yet
+	frame   int      // index in funcCode.frames of the dispatch loop, once open (-1 before)
+	pc      uint32   // the resume-PC local
+	targets []uint32 // label depths by K, the default last
+	lead    int      // leading blocks still to open
+	blocks  int      // N
+	closed  int      // leading blocks closed so far: the code runs in segment closed-1
+}
+
+// segment is the segment a jump with K in the PC local goes to, or -1 if that is not a leading block.
+func (d *dispatch) segment(k int64) int {
+	if k < 0 {
+		return -1
+	}
+	i := len(d.targets) - 1
+	if k < int64(i) {
+		i = int(k)
+	}
+	if t := d.targets[i]; int64(t) < int64(d.blocks) {
+		return int(t)
+	}
+	return -1
+}
+
+// goDispatch reports whether code (a function body after its locals) opens with a dispatch loop that
+// only unconditional br instructions re-enter: a br_if or a br_table to it would need a header test
+// after all, so such a loop is instrumented like any other.
+func (m *module) goDispatch(code []byte, d *dispatch) bool {
+	at := loopFirst(code)
+	if at < 0 {
+		return false
+	}
+	r := &reader{b: code}
+	level := 0 // open blocks before the loop
+	for r.p < at {
+		op := r.byte()
+		if op == 0x02 {
+			level++
+		}
+		m.skipImm(r, op)
+	}
+	r.p++ // the loop
+	if r.byte() != 0x40 {
+		return false
+	}
+	level++
+	loop := level
+	n := 0
+	for r.p+1 < len(r.b) && r.b[r.p] == 0x02 && r.b[r.p+1] == 0x40 {
+		r.p += 2
+		n++
+	}
+	if n == 0 || r.byte() != 0x20 {
+		return false
+	}
+	d.pc = r.u32()
+	d.blocks, d.lead = n, n
+	if r.byte() != 0x0E {
+		return false
+	}
+	count := r.u32()
+	if r.err != nil || uint64(count) >= uint64(len(r.b)) {
+		return false
+	}
+	d.targets = d.targets[:0]
+	for i := uint64(0); i <= uint64(count) && r.err == nil; i++ {
+		t := r.u32()
+		if uint64(t) >= uint64(n) {
+			return false
+		}
+		d.targets = append(d.targets, t)
+	}
+	level += n
+	for r.p < len(r.b) && r.err == nil {
+		op := r.byte()
+		switch op {
+		case 0x02, 0x03, 0x04:
+			level++
+		case 0x0B:
+			if level--; level < loop {
+				return r.err == nil
+			}
+		case 0x0D:
+			if k := r.u32(); uint64(k) < uint64(level) && level-int(k) == loop {
+				return false
+			}
+			continue
+		case 0x0E:
+			count := r.u32()
+			for i := uint64(0); i <= uint64(count) && r.err == nil; i++ {
+				if k := r.u32(); uint64(k) < uint64(level) && level-int(k) == loop {
+					return false
+				}
+			}
+			continue
+		}
+		m.skipImm(r, op)
+	}
 	return false
+}
+
+// skipImm skips the immediates of op.
+func (m *module) skipImm(r *reader, op byte) {
+	switch immediates[op] {
+	case immNone:
+	case immBlock, immLoop, immIdx, immCall, immRefFunc:
+		r.skipLEB()
+	case immIdx2, immCallIndirect:
+		r.skipLEB()
+		r.skipLEB()
+	case immBrTable:
+		n := r.u32()
+		for i := uint64(0); i <= uint64(n) && r.err == nil; i++ {
+			r.skipLEB()
+		}
+	case immMemarg:
+		r.memarg()
+	case immF32:
+		r.skip(4)
+	case immF64:
+		r.skip(8)
+	case immSelectT:
+		n := r.u32()
+		for i := uint32(0); i < n && r.err == nil; i++ {
+			r.skipLEB()
+		}
+	case immFC:
+		switch sub := r.u32(); {
+		case sub <= 7: // saturating truncations
+		case sub == 8 || sub == 10 || sub == 12 || sub == 14: // memory.init memory.copy table.init table.copy
+			r.skipLEB()
+			r.skipLEB()
+		case sub <= 17: // data.drop memory.fill elem.drop table.grow table.size table.fill
+			r.skipLEB()
+		default:
+			r.fail(ErrUnsupported, "opcode 0xfc %d", sub)
+		}
+	case immFD:
+		switch sub := r.u32(); {
+		case sub <= 11 || sub == 92 || sub == 93: // loads and stores
+			r.memarg()
+		case sub == 12 || sub == 13: // v128.const i8x16.shuffle
+			r.skip(16)
+		case sub >= 21 && sub <= 34: // extract_lane replace_lane
+			r.skip(1)
+		case sub >= 84 && sub <= 91: // load_lane store_lane
+			r.memarg()
+			r.skip(1)
+		case sub <= 255:
+		default:
+			r.fail(ErrUnsupported, "opcode 0xfd %d", sub)
+		}
+	case immFE:
+		switch sub := r.u32(); {
+		case sub == 3: // atomic.fence
+			r.skip(1)
+		case sub <= 2 || (sub >= 0x10 && sub <= 0x4E):
+			r.memarg()
+		default:
+			r.fail(ErrUnsupported, "opcode 0xfe %d", sub)
+		}
+	default:
+		r.fail(ErrUnsupported, "opcode 0x%02x", op)
+	}
 }
 
 // blockParams reads a blocktype and reports whether it takes parameters (a type index with some).
@@ -122,8 +301,8 @@ const (
 // backend runs every loop through a dispatch loop over all of a function's basic blocks, so the sum
 // of a body's instructions would overstate one iteration many times over.
 type funcCode struct {
-	control    []bool  // open blocks: true for a loop (which gained a wrapper label)
-	nloops     []int   // nloops[i]: loops among control[:i+1]
+	control    []bool  // open blocks: true for a loop (which gained labels around it)
+	nloops     []int   // nloops[i]: labels added around control[:i+1] (one per loop, three for the dispatch loop)
 	frames     []frame // parallel to control
 	levels     []level // levels[0]: the code outside loops; then one per open loop
 	patches    []patch // one per loop: where its weight goes in the output
@@ -131,11 +310,17 @@ type funcCode struct {
 	outside    uint64 // weight of the code outside any loop
 	sawCall    bool
 	startsLoop bool // the first instruction is a loop (Go functions: their resumption loop)
+	disp       dispatch
+	// jump is 1 after an i32.const, 2 after an i32.const and a local.set of the dispatch PC, with
+	// that constant in k; 0 after anything else.
+	jump int8
+	k    int64
 }
 
 type frame struct {
 	loop       bool
 	isIf       bool
+	lead       bool // a leading block of the dispatch loop
 	hasElse    bool
 	lvl        int   // the level the frame's label belongs to (for a loop: its own)
 	start, end int64 // for block and if: distance at the start and longest distance to the end label
@@ -155,7 +340,8 @@ type patch struct {
 
 func (f *funcCode) reset() {
 	*f = funcCode{control: f.control[:0], nloops: f.nloops[:0], frames: f.frames[:0],
-		levels: append(f.levels[:0], level{patch: -1}), patches: f.patches[:0], targets: f.targets[:0]}
+		levels: append(f.levels[:0], level{patch: -1}), patches: f.patches[:0], targets: f.targets[:0],
+		disp: dispatch{frame: -1, targets: f.disp.targets[:0]}}
 }
 
 func (f *funcCode) step(w int64) {
@@ -174,8 +360,15 @@ func (f *funcCode) push(loop, isIf bool) {
 		n = f.nloops[len(f.nloops)-1]
 	}
 	fr := frame{loop: loop, isIf: isIf, lvl: len(f.levels) - 1, end: -1}
+	if d := &f.disp; d.on && d.frame >= 0 && d.lead > 0 && !loop && !isIf {
+		fr.lead = true
+		d.lead--
+	}
 	if loop {
 		n++
+		if f.disp.on && f.disp.frame < 0 { // the dispatch loop; see instrs
+			n += 2
+		}
 		fr.lvl = len(f.levels)
 		f.levels = append(f.levels, level{patch: len(f.patches)})
 	} else {
@@ -203,6 +396,13 @@ func (f *funcCode) pop() (loop bool) {
 	}
 	fr := f.frames[n-1]
 	f.control, f.nloops, f.frames = f.control[:n-1], f.nloops[:n-1], f.frames[:n-1]
+	if d := &f.disp; d.on {
+		if fr.lead {
+			d.closed++
+		} else if n-1 == d.frame {
+			d.on = false
+		}
+	}
 	if fr.loop {
 		f.record(len(f.levels) - 1)
 		l := f.levels[len(f.levels)-1]
@@ -289,13 +489,23 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 	constExpr := f == nil
 	mark := r.p
 	if f != nil {
-		f.startsLoop = loopFirst(r.b[r.p:])
+		f.startsLoop = loopFirst(r.b[r.p:]) >= 0
+		f.disp.on = m.opt.Mode == ModeEpoch && f.startsLoop && m.goDispatch(r.b[r.p:], &f.disp)
 	}
 	for r.p < len(r.b) {
 		start := r.p
 		op := r.b[r.p]
 		r.p++
 		if f != nil {
+			jump := f.jump
+			if f.jump = 0; f.disp.on {
+				switch {
+				case op == 0x41:
+					f.jump, f.k = 1, (&reader{b: r.b, p: r.p}).s64()
+				case op == 0x21 && jump == 1 && (&reader{b: r.b, p: r.p}).u32() == f.disp.pc:
+					f.jump = 2
+				}
+			}
 			switch op {
 			case 0x10, 0x11, 0x12, 0x13:
 				f.sawCall = true
@@ -327,6 +537,14 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 					out = append(out, r.b[mark:start]...)
 					out = append(out, m.sync...)
 					mark = start
+				} else if d := &f.disp; d.on && n-1 == d.frame {
+					f.pop()
+					// br $after; end $slow; call F; br $wrap; end $wrap; end $after
+					out = append(out, r.b[mark:r.p]...)
+					out = append(out, 0x0C, 0x02, 0x0B, 0x10)
+					out = appendU32(out, m.funcImports)
+					out = append(out, 0x0C, 0x00, 0x0B, 0x0B)
+					mark = r.p
 				} else if f.pop() { // close the wrapper too
 					out = append(out, r.b[mark:r.p]...)
 					out = append(out, 0x0B)
@@ -337,6 +555,14 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 				k := r.u32()
 				if uint64(k) >= uint64(len(f.control)) { // leaves the function
 					out = append(out, m.sync...)
+				} else if d := &f.disp; op == 0x0C && d.on && len(f.frames)-1-int(k) == d.frame &&
+					(jump != 2 || d.segment(f.k) <= d.closed-1) {
+					// A jump back through the dispatch loop: if the flag is set, leave it for $slow
+					// (the loop's label plus one), which goes round the wrapper: that checks and
+					// re-enters the loop with the PC this jump set.
+					out = append(out, m.flagGet...)
+					out = append(out, 0x0D)
+					out = appendU32(out, f.depth(k)+1)
 				}
 				out = append(out, op)
 				out = appendU32(out, f.depth(k))
@@ -396,22 +622,43 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 				return out
 			}
 			header := r.b[start:r.p]
-			out = append(out, r.b[mark:r.p]...) // the wrapper
-			f.patches = append(f.patches, patch{reset: len(out) + m.resetAt})
-			out = append(out, m.loopCheck...)
+			out = append(out, r.b[mark:start]...)
+			// The dispatch loop (see goDispatch) tests on its jumps back instead of its header
+			// (see br), and they leave for $slow without block arguments when the flag is set (a
+			// conditional branch to a loop header would move the loop's values on the hot path):
+			//
+			//	block $after; loop $wrap; block $slow; global.get G; br_if $slow
+			//	  loop (the original) ...; global.get G; br_if $slow; br <the loop>; ... end
+			//	  br $after
+			//	end; call F; br $wrap; end; end
+			//
+			// The same goes for the test on entry, which an if around the call would make a taken
+			// branch on the hot path.
+			d := &f.disp
+			dispatchLoop := d.on && d.frame < 0
+			f.patches = append(f.patches, patch{reset: len(out) + m.resetAt}) // counter mode's; see push
+			if dispatchLoop {
+				out = append(out, 0x02, 0x40) // $after
+				out = append(out, header...)  // $wrap
+				out = append(out, 0x02, 0x40) // $slow
+				out = append(out, m.flagGet...)
+				out = append(out, 0x0D, 0x00)
+			} else {
+				out = append(out, header...) // the wrapper
+				f.patches[len(f.patches)-1].reset = len(out) + m.resetAt
+				out = append(out, m.loopCheck...)
+			}
 			out = append(out, header...) // the original loop
 			f.patches[len(f.patches)-1].pos = len(out) + m.weightAt
-			if params {
+			switch {
+			case dispatchLoop:
+				d.frame = len(f.frames) - 1
+			case params:
 				out = append(out, m.decTestP...)
-			} else {
+			default:
 				out = append(out, m.decTest...)
 			}
 			mark = r.p
-		case immIdx:
-			r.skipLEB()
-		case immIdx2:
-			r.skipLEB()
-			r.skipLEB()
 		case immCall, immRefFunc:
 			out = append(out, r.b[mark:r.p]...)
 			out = appendU32(out, m.remap(r.u32()))
@@ -427,59 +674,8 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 				out = append(out, m.reload...)
 				mark = r.p
 			}
-		case immBrTable:
-			n := r.u32()
-			for i := uint64(0); i <= uint64(n) && r.err == nil; i++ {
-				r.skipLEB()
-			}
-		case immMemarg:
-			r.memarg()
-		case immF32:
-			r.skip(4)
-		case immF64:
-			r.skip(8)
-		case immSelectT:
-			n := r.u32()
-			for i := uint32(0); i < n && r.err == nil; i++ {
-				r.skipLEB()
-			}
-		case immFC:
-			switch sub := r.u32(); {
-			case sub <= 7: // saturating truncations
-			case sub == 8 || sub == 10 || sub == 12 || sub == 14: // memory.init memory.copy table.init table.copy
-				r.skipLEB()
-				r.skipLEB()
-			case sub <= 17: // data.drop memory.fill elem.drop table.grow table.size table.fill
-				r.skipLEB()
-			default:
-				r.fail(ErrUnsupported, "opcode 0xfc %d", sub)
-			}
-		case immFD:
-			switch sub := r.u32(); {
-			case sub <= 11 || sub == 92 || sub == 93: // loads and stores
-				r.memarg()
-			case sub == 12 || sub == 13: // v128.const i8x16.shuffle
-				r.skip(16)
-			case sub >= 21 && sub <= 34: // extract_lane replace_lane
-				r.skip(1)
-			case sub >= 84 && sub <= 91: // load_lane store_lane
-				r.memarg()
-				r.skip(1)
-			case sub <= 255:
-			default:
-				r.fail(ErrUnsupported, "opcode 0xfd %d", sub)
-			}
-		case immFE:
-			switch sub := r.u32(); {
-			case sub == 3: // atomic.fence
-				r.skip(1)
-			case sub <= 2 || (sub >= 0x10 && sub <= 0x4E):
-				r.memarg()
-			default:
-				r.fail(ErrUnsupported, "opcode 0xfe %d", sub)
-			}
 		default:
-			r.fail(ErrUnsupported, "opcode 0x%02x", op)
+			m.skipImm(r, op)
 		}
 		if r.err != nil {
 			return out

@@ -1,6 +1,9 @@
 package preempt
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors returned by this package. Instrument's errors wrap one of the first three; a call stopped by the
 // host check fails with an error wrapping ErrPreempted and the context's cause (context.DeadlineExceeded
@@ -20,6 +23,9 @@ var (
 	// refuses it rather than trust it: a module could import the check and skip the counting, and
 	// instrumenting twice would only add cost. Instrument the original bytes instead (the Cache does this).
 	ErrReserved = errors.New("preempt: module uses the reserved import module " + ImportModule + " or export " + FlagExport)
+
+	// errLength: a count or a length that the bytes left cannot hold (a kind of ErrMalformed).
+	errLength = fmt.Errorf("%w: count or length past the end", ErrMalformed)
 
 	// ErrPreempted means the host check stopped a running call because its context was done.
 	ErrPreempted = errors.New("preempt: call stopped at its deadline or on cancellation")

@@ -3,6 +3,7 @@ package preempt
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -25,7 +26,7 @@ const (
 	MarkerSection = "edgenome.preempt"
 
 	// FormatVersion changes whenever the rewriting changes, so cached outputs of older versions are not reused.
-	FormatVersion = 2
+	FormatVersion = 3
 
 	// DefaultInterval is the weight (about the number of Wasm instructions, see instrs) between two
 	// host checks in counter mode. Weights are longest paths, so real code reaches them much sooner
@@ -129,6 +130,7 @@ type module struct {
 
 	// The snippets of the function being rewritten (they name its counter local); see buildSnippets.
 	dec, check, loopCheck, decTest, decTestP, reload, sync []byte
+	flagGet                                                []byte // epoch mode: global.get G
 	// weightAt is the offset of the 5-byte weight immediate in dec, decTest and decTestP; resetAt the
 	// offset of the 5-byte reset value in loopCheck.
 	weightAt, resetAt int
@@ -223,6 +225,7 @@ func (m *module) epochSnippets() {
 	m.check = append(append(m.check[:0], get...), 0x04, 0x40, 0x10)
 	m.check = append(appendU32(m.check, m.funcImports), 0x0B)
 	m.loopCheck = append(m.loopCheck[:0], m.check...)
+	m.flagGet = append(m.flagGet[:0], get...)
 	m.decTest = append(append(m.decTest[:0], get...), 0x04, 0x40, 0x0C, 0x02, 0x0B)
 	m.decTestP = append(append(m.decTestP[:0], get...), 0x0D, 0x01)
 	m.dec, m.reload, m.sync = m.dec[:0], m.reload[:0], m.sync[:0]
@@ -348,12 +351,18 @@ func (m *module) section(id byte, payload []byte, buf []byte) (_ []byte, keep bo
 	case secImport:
 		buf = m.importSection(r, buf)
 	case secFunction:
-		n := r.u32()
+		n := r.count()
 		for i := uint32(0); i < n && r.err == nil; i++ {
 			m.funcTypes = append(m.funcTypes, r.u32())
 		}
 		return append(buf, payload...), true, r.err
-	case 4, 5, 11, secDataCount: // table, memory, data, data count: no function indices
+	case 4, 5: // table, memory: no function indices
+		r.count()
+		return append(buf, payload...), true, r.err
+	case 11: // data: no function indices either, but lengths wazero allocates by
+		m.dataSection(r)
+		return append(buf, payload...), true, r.err
+	case secDataCount:
 		return append(buf, payload...), true, nil
 	case secGlobal:
 		buf = m.globalSection(r, buf)
@@ -374,7 +383,7 @@ func (m *module) section(id byte, payload []byte, buf []byte) (_ []byte, keep bo
 }
 
 func (m *module) typeSection(r *reader, buf []byte) []byte {
-	n := r.u32()
+	n := r.count()
 	afterCount := r.p
 	m.haveType = true
 	found := false
@@ -383,10 +392,10 @@ func (m *module) typeSection(r *reader, buf []byte) []byte {
 			r.fail(ErrUnsupported, "type form 0x%02x", form)
 			break
 		}
-		params := r.u32()
+		params := r.count()
 		m.typeParams = append(m.typeParams, params)
 		r.skip(int(params))
-		results := r.u32()
+		results := r.count()
 		r.skip(int(results))
 		if params == 0 && results == 0 && !found {
 			found, m.emptyType = true, i
@@ -402,7 +411,7 @@ func (m *module) typeSection(r *reader, buf []byte) []byte {
 }
 
 func (m *module) importSection(r *reader, buf []byte) []byte {
-	n := r.u32()
+	n := r.count()
 	start := r.p
 	m.haveImport = true
 	for i := uint32(0); i < n && r.err == nil; i++ {
@@ -441,7 +450,7 @@ func (r *reader) limits() {
 }
 
 func (m *module) globalSection(r *reader, buf []byte) []byte {
-	n := r.u32()
+	n := r.count()
 	m.haveGlobal = true
 	m.globals = n
 	buf = appendU32(buf, n+1)
@@ -455,7 +464,7 @@ func (m *module) globalSection(r *reader, buf []byte) []byte {
 }
 
 func (m *module) exportSection(r *reader, buf []byte) []byte {
-	n := r.u32()
+	n := r.count()
 	m.haveExport = true
 	epoch := m.opt.Mode == ModeEpoch
 	if epoch {
@@ -483,8 +492,27 @@ func (m *module) exportSection(r *reader, buf []byte) []byte {
 	return buf
 }
 
+// dataSection checks the framing of the data segments.
+func (m *module) dataSection(r *reader) {
+	n := r.count()
+	var scratch []byte
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		switch flags := r.u32(); flags {
+		case 0:
+			scratch = m.instrs(r, scratch[:0], nil)
+		case 1:
+		case 2:
+			r.skipLEB()
+			scratch = m.instrs(r, scratch[:0], nil)
+		default:
+			r.fail(ErrMalformed, "data segment flags %d", flags)
+		}
+		r.bytes(r.u32())
+	}
+}
+
 func (m *module) elementSection(r *reader, buf []byte) []byte {
-	n := r.u32()
+	n := r.count()
 	buf = appendU32(buf, n)
 	for i := uint32(0); i < n && r.err == nil; i++ {
 		flags := r.u32()
@@ -502,7 +530,7 @@ func (m *module) elementSection(r *reader, buf []byte) []byte {
 		if flags&3 != 0 { // elemkind or reftype byte
 			buf = append(buf, r.byte())
 		}
-		count := r.u32()
+		count := r.count()
 		buf = appendU32(buf, count)
 		for j := uint32(0); j < count && r.err == nil; j++ {
 			if flags&4 == 0 {
@@ -516,7 +544,7 @@ func (m *module) elementSection(r *reader, buf []byte) []byte {
 }
 
 func (m *module) codeSection(r *reader, buf []byte) []byte {
-	n := r.u32()
+	n := r.count()
 	if uint64(n) != uint64(len(m.funcTypes)) {
 		r.fail(ErrMalformed, "%d function bodies for %d functions", n, len(m.funcTypes))
 		return buf
@@ -675,4 +703,17 @@ func (m *module) nameSection(r *reader, buf []byte) ([]byte, bool) {
 		buf = append(buf, content...)
 	}
 	return buf, true
+}
+
+// Validate decodes wasm the way Instrument does, without keeping the output, and returns Instrument's
+// error for it (ErrReserved aside). Run it before handing a module that is not instrumented to
+// wazero: wazero 1.12's decoder allocates vectors by their declared counts before reading them, and
+// a few bytes claiming billions of exports run the process out of memory. Instrument refuses those
+// counts, and so does Validate.
+func Validate(wasm []byte) error {
+	_, err := Instrument(wasm, Options{Mode: ModeCounter})
+	if errors.Is(err, ErrReserved) {
+		return nil
+	}
+	return err
 }

@@ -129,6 +129,10 @@ func testSameResults(t *testing.T, opt Options) {
 		{"bytes", []uint64{50}, true},
 		{"dead", nil, false},
 		{"dispatch", []uint64{1001}, true},
+		{"godispatch", []uint64{0, 1000}, true},
+		{"godispatch", []uint64{0, 0}, false},
+		{"godispatch_pc", []uint64{0, 1000}, true},
+		{"godispatch_brif", []uint64{0, 1000}, true},
 	}
 	for _, c := range cases {
 		h := newHarness(t, api.CoreFeaturesV2)
@@ -182,6 +186,100 @@ func TestInstrumentCheckCount(t *testing.T) {
 	}
 }
 
+// In epoch mode a Go-shaped dispatch loop tests the flag on entry and on its jumps back, each time
+// with "global.get G; br_if" (to the slow path outside the loop), and neither on its forward jumps nor
+// at its header. godispatch has one jump of each kind; godispatch_pc jumps back with a PC the
+// rewriter cannot read, which is tested too; godispatch_brif re-enters its loop with a br_if, so it
+// is instrumented like any loop (a wrapper and a header test, each "global.get G; if").
+func TestEpochDispatchShape(t *testing.T) {
+	out := mustInstrument(t, readTestdata(t, "features.wasm"), Options{Mode: ModeEpoch})
+	for _, tc := range []struct {
+		fn         string
+		brIfs, ifs int
+	}{
+		{"godispatch", 2, 0},
+		{"godispatch_pc", 2, 0},
+		{"godispatch_brif", 0, 2},
+		{"dispatch", 0, 2}, // no PC local: an ordinary loop
+	} {
+		body, flag := exportedBody(t, out, tc.fn), flagIndex(t, out)
+		get := appendU32([]byte{0x23}, flag)
+		brIfs := bytes.Count(body, append(get[:len(get):len(get)], 0x0D))
+		ifs := bytes.Count(body, append(get[:len(get):len(get)], 0x04, 0x40))
+		if brIfs != tc.brIfs || ifs != tc.ifs {
+			t.Errorf("%s: %d flag tests with br_if and %d with if, want %d and %d", tc.fn, brIfs, ifs, tc.brIfs, tc.ifs)
+		}
+	}
+}
+
+// exportedBody returns the code of the function that wasm exports as name.
+func exportedBody(t *testing.T, wasm []byte, name string) []byte {
+	t.Helper()
+	var imports, idx uint32
+	found := false
+	r := &reader{b: wasm, p: len(wasmHeader)}
+	for !r.eof() && r.err == nil {
+		id := r.byte()
+		sec := &reader{b: r.bytes(r.u32())}
+		switch id {
+		case secImport:
+			for n, i := sec.u32(), uint32(0); i < n && sec.err == nil; i++ {
+				sec.name()
+				sec.name()
+				switch sec.byte() {
+				case 0x00:
+					sec.u32()
+					imports++
+				case 0x01:
+					sec.skip(1)
+					sec.limits()
+				case 0x02:
+					sec.limits()
+				case 0x03:
+					sec.skip(2)
+				}
+			}
+		case secExport:
+			for n, i := sec.u32(), uint32(0); i < n && sec.err == nil; i++ {
+				nm, kind, x := string(sec.name()), sec.byte(), sec.u32()
+				if nm == name && kind == 0 {
+					idx, found = x, true
+				}
+			}
+		case secCode:
+			n := sec.u32()
+			for i := uint32(0); i < n && sec.err == nil; i++ {
+				b := sec.bytes(sec.u32())
+				if found && i == idx-imports {
+					return b
+				}
+			}
+		}
+	}
+	t.Fatalf("no exported function %q (%v)", name, r.err)
+	return nil
+}
+
+// flagIndex returns the index of the global exported as FlagExport.
+func flagIndex(t *testing.T, wasm []byte) uint32 {
+	t.Helper()
+	r := &reader{b: wasm, p: len(wasmHeader)}
+	for !r.eof() && r.err == nil {
+		id := r.byte()
+		sec := &reader{b: r.bytes(r.u32())}
+		if id != secExport {
+			continue
+		}
+		for n, i := sec.u32(), uint32(0); i < n && sec.err == nil; i++ {
+			if nm, kind, x := string(sec.name()), sec.byte(), sec.u32(); nm == FlagExport && kind == 0x03 {
+				return x
+			}
+		}
+	}
+	t.Fatal("no flag export")
+	return 0
+}
+
 // A check that fails must stop loops, loop-free recursion and tail-call loops alike.
 func TestInstrumentStops(t *testing.T) {
 	for _, tc := range []struct {
@@ -194,6 +292,9 @@ func TestInstrumentStops(t *testing.T) {
 		{"features.wasm", api.CoreFeaturesV2, "nested", []uint64{1 << 15, 1 << 15}},
 		{"features.wasm", api.CoreFeaturesV2, "fib", []uint64{40}},
 		{"features.wasm", api.CoreFeaturesV2, "fibpair", []uint64{1 << 30}},
+		{"features.wasm", api.CoreFeaturesV2, "godispatch", []uint64{0, 1 << 30}},
+		{"features.wasm", api.CoreFeaturesV2, "godispatch_pc", []uint64{0, 1 << 30}},
+		{"features.wasm", api.CoreFeaturesV2, "godispatch_brif", []uint64{0, 1 << 30}},
 		{"tailcall.wasm", api.CoreFeaturesV2 | experimental.CoreFeaturesTailCall, "count", []uint64{1 << 30, 0}},
 	} {
 		for _, opt := range runnable([]Options{{Mode: ModeCounter, Interval: 1000}, {Mode: ModeEpoch}}) {
@@ -358,4 +459,37 @@ func exporting(name string) []byte {
 	b := []byte("\x00asm\x01\x00\x00\x00\x06\x06\x01\x7f\x00\x41\x00\x0b")
 	exp := append(appendName([]byte{1}, name), 0x03, 0x00)
 	return append(appendU32(append(b, secExport), uint32(len(exp))), exp...)
+}
+
+// Counts and lengths past the end are refused before wazero sees them: its decoder allocates by them
+// first (a 15-byte module claiming 2^31 exports took gigabytes). Every line here ran the process out
+// of memory in wazero 1.12 or would; Validate and Instrument must refuse them with errLength.
+func TestValidateLengths(t *testing.T) {
+	const huge = "\xba\xee\x80\x87\x09" // 2430613306
+	for name, wasm := range map[string]string{
+		"types":         "\x01\x05" + huge,
+		"params":        "\x01\x07\x01\x60" + huge,
+		"functions":     "\x03\x05" + huge,
+		"tables":        "\x04\x05" + huge,
+		"memories":      "\x05\x05" + huge,
+		"globals":       "\x06\x05" + huge,
+		"exports":       "\x07\x05" + huge,
+		"elements":      "\x09\x05" + huge,
+		"element items": "\x09\x0a\x01\x00\x41\x00\x0b" + huge,
+		"bodies":        "\x0a\x05" + huge,
+		"data":          "\x0b\x05" + huge,
+		"data bytes":    "\x0b\x0a\x01\x00\x41\x00\x0b" + huge,
+		"section":       "\x07\x27" + huge,
+	} {
+		err := Validate([]byte("\x00asm\x01\x00\x00\x00" + wasm))
+		if !errors.Is(err, errLength) || !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: %v, want a malformed length", name, err)
+		}
+	}
+	if err := Validate(readTestdata(t, "features.wasm")); err != nil {
+		t.Errorf("features.wasm: %v", err)
+	}
+	if err := Validate(mustInstrument(t, readTestdata(t, "features.wasm"), Options{Mode: ModeEpoch})); err != nil {
+		t.Errorf("an instrumented module: %v, want nil (ErrReserved is not a decoding error)", err)
+	}
 }

@@ -76,7 +76,7 @@ func (r *reader) skipLEB() {
 
 func (r *reader) bytes(n uint32) []byte {
 	if uint64(n) > uint64(len(r.b)-r.p) {
-		r.fail(ErrMalformed, "length %d past end", n)
+		r.fail(errLength, "length %d past end", n)
 		return nil
 	}
 	s := r.b[r.p : r.p+int(n)]
@@ -116,4 +116,38 @@ func appendS32(b []byte, v int32) []byte {
 
 func appendName(b []byte, s string) []byte {
 	return append(appendU32(b, uint32(len(s))), s...)
+}
+
+// s64 reads a signed LEB128 of at most 10 bytes (constants).
+func (r *reader) s64() int64 {
+	var v int64
+	for shift := uint(0); shift < 70; shift += 7 {
+		if r.p >= len(r.b) {
+			r.fail(ErrMalformed, "truncated LEB128")
+			return 0
+		}
+		c := r.b[r.p]
+		r.p++
+		v |= int64(c&0x7f) << shift
+		if c < 0x80 {
+			if shift+7 < 64 && c&0x40 != 0 {
+				v |= -1 << (shift + 7)
+			}
+			return v
+		}
+	}
+	r.fail(ErrMalformed, "LEB128 too long")
+	return 0
+}
+
+// count reads the length of a vector whose elements take at least one byte each, and fails if fewer
+// bytes are left: wazero 1.12's decoder allocates vectors by their count before it reads them, so a
+// 5-byte section claiming 2^31 exports would make it allocate tens of gigabytes.
+func (r *reader) count() uint32 {
+	n := r.u32()
+	if uint64(n) > uint64(len(r.b)-r.p) {
+		r.fail(errLength, "count %d with %d bytes left", n, len(r.b)-r.p)
+		return 0
+	}
+	return n
 }

@@ -85,10 +85,16 @@ func Compile(ctx context.Context, name, version string, wasm []byte, lim config.
 	wasm = mergeDataSegments(wasm)
 	rc := wazero.NewRuntimeConfig()
 	switch {
-	case opt.UnsafeNoPreemption:
-	case lim.Preempt == config.PreemptWazero:
-		// wazero's own preemption: a check on every loop iteration.
-		rc = rc.WithCloseOnContextDone(true)
+	case opt.UnsafeNoPreemption, lim.Preempt == config.PreemptWazero:
+		// The rewriting below would also have refused what wazero's decoder
+		// cannot take safely (see preempt.Validate).
+		if err := preempt.Validate(wasm); err != nil {
+			return nil, fmt.Errorf("compile %s: %w", name, err)
+		}
+		if !opt.UnsafeNoPreemption {
+			// wazero's own preemption: a check on every loop iteration.
+			rc = rc.WithCloseOnContextDone(true)
+		}
 	default:
 		// Loops check in with the host (edgenome_preempt.check) when the
 		// ticker asks, about every millisecond: that call lets the

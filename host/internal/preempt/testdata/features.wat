@@ -134,4 +134,65 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $top (i32.lt_u (local.get $i) (local.get $n))))
     (local.get $acc))
+
+  ;; The shape of Go's Wasm backend: the resume PC is parameter 0, and every jump, forward or back, sets
+  ;; it and branches to the dispatch loop. Sums 0..n-1. In epoch mode only the jump back tests the flag.
+  (func (export "godispatch") (param $pc i32) (param $n i32) (result i32)
+    (local $i i32) (local $acc i32)
+    (block $exit
+      (loop $top
+        (block $s2
+          (block $s1
+            (block $s0
+              (br_table $s0 $s1 $s2 (local.get $pc)))
+            ;; segment 0: entry
+            (local.set $acc (i32.const 0))
+            (local.set $pc (i32.const 2))
+            (br $top))
+          ;; segment 1: the loop body
+          (local.set $acc (i32.add (local.get $acc) (local.get $i)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1))))
+        ;; segment 2: the loop condition
+        (if (i32.lt_u (local.get $i) (local.get $n))
+          (then (local.set $pc (i32.const 1)) (br $top)))
+        (br $exit)))
+    (local.get $acc))
+
+  ;; The same, but the jump back sets a PC the rewriter cannot read: it must test anyway.
+  (func (export "godispatch_pc") (param $pc i32) (param $n i32) (result i32)
+    (local $i i32) (local $acc i32)
+    (block $exit
+      (loop $top
+        (block $s2
+          (block $s1
+            (block $s0
+              (br_table $s0 $s1 $s2 (local.get $pc)))
+            (local.set $acc (i32.const 0))
+            (local.set $pc (i32.const 2))
+            (br $top))
+          (local.set $acc (i32.add (local.get $acc) (local.get $i)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1))))
+        (if (i32.lt_u (local.get $i) (local.get $n))
+          (then (local.set $pc (i32.sub (i32.const 2) (i32.const 1))) (br $top)))
+        (br $exit)))
+    (local.get $acc))
+
+  ;; The same with a conditional jump back: the dispatch loop gets its header test like any loop.
+  (func (export "godispatch_brif") (param $pc i32) (param $n i32) (result i32)
+    (local $i i32) (local $acc i32)
+    (block $exit
+      (loop $top
+        (block $s2
+          (block $s1
+            (block $s0
+              (br_table $s0 $s1 $s2 (local.get $pc)))
+            (local.set $acc (i32.const 0))
+            (local.set $pc (i32.const 2))
+            (br $top))
+          (local.set $acc (i32.add (local.get $acc) (local.get $i)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1))))
+        (local.set $pc (i32.const 1))
+        (br_if $top (i32.lt_u (local.get $i) (local.get $n)))
+        (br $exit)))
+    (local.get $acc))
 )
