@@ -64,8 +64,9 @@ func benchPreempt(ctx context.Context, e *env) error {
 		{"wazero", app.Options{}, ", preempt: wazero"},
 	}
 	// All three hosts run at once and the two fast modes alternate call by
-	// call, so that drift in the machine's speed (it is shared) falls on
-	// both alike; the figure is each mode's best run.
+	// call, in ABBA order, so that drift in the machine's speed (it is a
+	// shared VM: the same call varied 1.5x between runs minutes apart)
+	// falls on both alike; the figure is each mode's best run.
 	hosts := map[string]*host{}
 	for _, m := range modes {
 		h, err := e.startHostWith(m.opt, fmt.Sprintf(cfg, m.cfg), plugins...)
@@ -79,7 +80,7 @@ func benchPreempt(ctx context.Context, e *env) error {
 	for _, m := range modes {
 		times[m.name] = map[string]time.Duration{}
 	}
-	rounds := 5
+	rounds := 9
 	if e.quick {
 		rounds = 3
 	}
@@ -101,7 +102,11 @@ func benchPreempt(ctx context.Context, e *env) error {
 			return nil
 		}
 		for i := range rounds + 1 { // the first round warms up
-			for _, mode := range []string{"none", "instrument"} {
+			order := []string{"none", "instrument"}
+			if i%2 == 1 {
+				order[0], order[1] = order[1], order[0]
+			}
+			for _, mode := range order {
 				if err := run(mode); err != nil {
 					return err
 				}

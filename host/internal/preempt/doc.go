@@ -36,7 +36,7 @@
 //     forward jumps, and a set flag leaves the loop by a br_if to a block around it, which calls the
 //     check and re-enters: the hot path is a load and a branch not taken (see dispatch). That cut a
 //     Go function call from three tests to one; wgsim went from 1.33-1.38x of no preemption to
-//     0.95-1.1x.
+//     0.95-1.16x (five runs of the preempt benchmark).
 //   - Recursion and other call cycles: every function that contains a call tests its entry, unless a
 //     loop header comes first (Go's functions all open with their dispatch loop), so a loop-free
 //     recursion (fib) is bounded like a loop. Unbounded recursion also ends with wazero's
