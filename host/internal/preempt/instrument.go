@@ -127,6 +127,7 @@ type module struct {
 	typeParams    []uint32 // parameter count of each type
 	funcTypes     []uint32 // type of each defined function
 	opt           Options
+	droppedNames  bool // the name section was malformed and left out
 
 	// The snippets of the function being rewritten (they name its counter local); see buildSnippets.
 	dec, check, loopCheck, decTest, decTestP, reload, sync []byte
@@ -245,12 +246,17 @@ func (m *module) epochSnippets() {
 // Instrument does not validate the module: if wazero compiles the input, it compiles the output, and
 // otherwise the output is undefined (but Instrument does not panic).
 func Instrument(wasm []byte, opt Options) ([]byte, error) {
+	out, _, err := instrument(wasm, opt)
+	return out, err
+}
+
+func instrument(wasm []byte, opt Options) ([]byte, *module, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !bytes.HasPrefix(wasm, wasmHeader) {
-		return nil, fmt.Errorf("%w: not a wasm 1.0 binary module", ErrMalformed)
+		return nil, nil, fmt.Errorf("%w: not a wasm 1.0 binary module", ErrMalformed)
 	}
 	m := &module{opt: opt}
 	out := make([]byte, 0, len(wasm)+len(wasm)/8+256)
@@ -261,7 +267,7 @@ func Instrument(wasm []byte, opt Options) ([]byte, error) {
 		id := r.byte()
 		payload := r.bytes(r.u32())
 		if r.err != nil {
-			return nil, r.err
+			return nil, nil, r.err
 		}
 		if id != secCustom && int(id) < len(sectionRank) {
 			out = m.addMissing(out, sectionRank[id])
@@ -269,7 +275,7 @@ func Instrument(wasm []byte, opt Options) ([]byte, error) {
 		var keep bool
 		buf, keep, err = m.section(id, payload, buf[:0])
 		if err != nil {
-			return nil, fmt.Errorf("section %d: %w", id, err)
+			return nil, nil, fmt.Errorf("section %d: %w", id, err)
 		}
 		if keep {
 			out = append(out, id)
@@ -285,7 +291,7 @@ func Instrument(wasm []byte, opt Options) ([]byte, error) {
 	p = append(p, sum[:]...)
 	out = append(out, secCustom)
 	out = appendU32(out, uint32(len(p)))
-	return append(out, p...), nil
+	return append(out, p...), m, nil
 }
 
 // addMissing emits the type, import and global sections we need when the module has none, as soon as
@@ -356,7 +362,10 @@ func (m *module) section(id byte, payload []byte, buf []byte) (_ []byte, keep bo
 			m.funcTypes = append(m.funcTypes, r.u32())
 		}
 		return append(buf, payload...), true, r.err
-	case 4, 5: // table, memory: no function indices
+	case 4: // table: no function indices, but a size wazero allocates at instantiation
+		m.tableSection(r)
+		return append(buf, payload...), true, r.err
+	case 5: // memory: bounded by the host's memory limit
 		r.count()
 		return append(buf, payload...), true, r.err
 	case 11: // data: no function indices either, but lengths wazero allocates by
@@ -492,6 +501,42 @@ func (m *module) exportSection(r *reader, buf []byte) []byte {
 	return buf
 }
 
+// Limits on what wazero allocates by a declared size: the locals of a function (one byte each in its
+// decoder, so 2^32 of them took 4 GiB: V8 and wasmtime refuse more than 50,000) and the initial size
+// of a table (eight bytes per element at every instantiation; wazero allows 2^27, a GiB per instance,
+// where a Go plugin's one table holds all its functions, a few thousand).
+const (
+	maxLocals    = 50_000
+	maxTableSize = 1 << 20
+)
+
+// tableSection checks the initial size of each table.
+func (m *module) tableSection(r *reader) {
+	n := r.count()
+	var scratch []byte
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		init := false
+		b := r.byte()
+		if b == 0x40 { // a table with an initializer: 0x40 0x00 tabletype expr
+			r.byte()
+			init, b = true, r.byte()
+		}
+		if b == 0x63 || b == 0x64 { // (ref null? heaptype)
+			r.skipLEB()
+		}
+		flags := r.byte()
+		if min := r.u32(); min > maxTableSize {
+			r.fail(errLength, "table %d of %d elements, more than %d", i, min, maxTableSize)
+		}
+		if flags&1 != 0 {
+			r.skipLEB()
+		}
+		if init {
+			scratch = m.instrs(r, scratch[:0], nil)
+		}
+	}
+}
+
 // dataSection checks the framing of the data segments.
 func (m *module) dataSection(r *reader) {
 	n := r.count()
@@ -575,8 +620,8 @@ func (m *module) codeSection(r *reader, buf []byte) []byte {
 			locals += uint64(body.u32())
 			body.skipLEB() // valtype
 		}
-		if locals >= 1<<32-1 {
-			body.fail(ErrMalformed, "%d locals", locals)
+		if locals > maxLocals {
+			body.fail(errLength, "%d locals, more than %d", locals, maxLocals)
 		}
 		localsEnd := body.p
 		if !epoch {
@@ -653,7 +698,8 @@ func (m *module) customSection(r *reader, buf []byte) ([]byte, bool, error) {
 		if b, ok := m.nameSection(r, buf); ok {
 			return b, true, nil
 		}
-		return buf[:start], false, nil // malformed names are not worth failing for
+		m.droppedNames = true
+		return buf[:start], false, nil // malformed names are not worth failing for (see Validate)
 	case strings.HasPrefix(name, ".debug_"), name == "sourceMappingURL", name == "external_debug_info",
 		name == MarkerSection:
 		return buf, false, nil
@@ -709,11 +755,18 @@ func (m *module) nameSection(r *reader, buf []byte) ([]byte, bool) {
 // error for it (ErrReserved aside). Run it before handing a module that is not instrumented to
 // wazero: wazero 1.12's decoder allocates vectors by their declared counts before reading them, and
 // a few bytes claiming billions of exports run the process out of memory. Instrument refuses those
-// counts, and so does Validate.
+// counts, and so does Validate, which also refuses a malformed name section (Instrument drops it).
 func Validate(wasm []byte) error {
-	_, err := Instrument(wasm, Options{Mode: ModeCounter})
-	if errors.Is(err, ErrReserved) {
+	_, m, err := instrument(wasm, Options{Mode: ModeCounter})
+	switch {
+	case errors.Is(err, ErrReserved):
 		return nil
+	case err != nil:
+		return err
+	case m.droppedNames:
+		// Instrument leaves a malformed name section out; wazero would decode it, and allocates
+		// by its counts too.
+		return fmt.Errorf("%w: malformed name section", errLength)
 	}
-	return err
+	return nil
 }

@@ -463,7 +463,8 @@ func exporting(name string) []byte {
 
 // Counts and lengths past the end are refused before wazero sees them: its decoder allocates by them
 // first (a 15-byte module claiming 2^31 exports took gigabytes). Every line here ran the process out
-// of memory in wazero 1.12 or would; Validate and Instrument must refuse them with errLength.
+// of memory in wazero 1.12 or would; Validate must refuse them with errLength (Instrument too, but
+// for the name section, which it leaves out).
 func TestValidateLengths(t *testing.T) {
 	const huge = "\xba\xee\x80\x87\x09" // 2430613306
 	for name, wasm := range map[string]string{
@@ -480,6 +481,9 @@ func TestValidateLengths(t *testing.T) {
 		"data":          "\x0b\x05" + huge,
 		"data bytes":    "\x0b\x0a\x01\x00\x41\x00\x0b" + huge,
 		"section":       "\x07\x27" + huge,
+		"locals":        "\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x0a\x0a\x01\x08\x01\x80\x80\x80\x80\x04\x7f\x0b",
+		"table size":    "\x04\x07\x01\x70\x00\x80\x80\x80\x01",
+		"names":         "\x00\x0c\x04name\x01\x05" + huge,
 	} {
 		err := Validate([]byte("\x00asm\x01\x00\x00\x00" + wasm))
 		if !errors.Is(err, errLength) || !errors.Is(err, ErrMalformed) {
