@@ -94,11 +94,13 @@ func loopFirst(code []byte) int {
 //
 //	loop; block; ...; block; local.get PC; br_table ...; end; segment 0; end; segment 1; ... end
 //
-// Every jump, forward as well as backward, is "i32.const K; local.set PC; br <the loop>", and the br_table sends K to
-// segment targets[K]. Only a jump to a segment at or before the current one can close a cycle, so in
-// epoch mode only those test the flag; the loop header does not (see instrs). For a Go function that
-// is the difference between a test per call (the wrapper's) and three (the wrapper's, the header's and
-// the prologue's forward jump to its first block), plus one per forward jump.
+// Every jump, forward as well as backward, is "i32.const K; local.set PC; br <the loop>", and the
+// br_table sends K to segment targets[K]. Only a jump to a segment at or before the current one can
+// close a cycle (falling through and branching to a block's end only move forward), so in epoch mode
+// only those jumps test the flag, and so do jumps whose K is not a constant just before them; the
+// loop header does not (see instrs). For a Go function that is the difference between one test per
+// call (on entry) and three (the wrapper's, the header's and the prologue's forward jump to its first
+// block), plus one per forward jump.
 type dispatch struct {
 	on      bool     // this function has the shape, and the loop has not ended yet
 	frame   int      // index in funcCode.frames of the dispatch loop, once open (-1 before)
