@@ -128,7 +128,7 @@ func TestBrokenEntriesAreSkipped(t *testing.T) {
 	bad := map[string]func(dir string){
 		"bomb":       wasmAs(bomb),
 		"bombwazero": wasmAs(bomb),
-		"badyaml": func(dir string) { os.WriteFile(filepath.Join(dir, "plugin.yaml"), []byte("name: [oops"), 0o644) },
+		"badyaml":    func(dir string) { os.WriteFile(filepath.Join(dir, "plugin.yaml"), []byte("name: [oops"), 0o644) },
 		"badabi": func(dir string) {
 			m, _ := os.ReadFile(filepath.Join(dir, "plugin.yaml"))
 			os.WriteFile(filepath.Join(dir, "plugin.yaml"), []byte(strings.Replace(string(m), "abi: 1", "abi: 99", 1)), 0o644)
