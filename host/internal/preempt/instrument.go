@@ -372,7 +372,10 @@ func (m *module) section(id byte, payload []byte, buf []byte) (_ []byte, keep bo
 		m.dataSection(r)
 		return append(buf, payload...), true, r.err
 	case secDataCount:
-		return append(buf, payload...), true, nil
+		// wazero 1.12 reads the count past an empty section's end; at the end of a module it finds
+		// nothing and takes the section as absent, so do the same rather than let it read our
+		// sections that follow.
+		return append(buf, payload...), len(payload) > 0, nil
 	case secGlobal:
 		buf = m.globalSection(r, buf)
 	case secExport:
