@@ -128,12 +128,8 @@ func (d *dispatch) segment(k int64) int {
 
 // goDispatch reports whether code (a function body after its locals) opens with a dispatch loop that
 // only unconditional br instructions re-enter: a br_if or a br_table to it would need a header test
-// after all, so such a loop is instrumented like any other.
-func (m *module) goDispatch(code []byte, d *dispatch) bool {
-	at := loopFirst(code)
-	if at < 0 {
-		return false
-	}
+// after all, so such a loop is instrumented like any other. at is the offset of that loop (loopFirst).
+func (m *module) goDispatch(code []byte, at int, d *dispatch) bool {
 	r := &reader{b: code}
 	level := 0 // open blocks before the loop
 	for r.p < at {
@@ -491,23 +487,17 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 	constExpr := f == nil
 	mark := r.p
 	if f != nil {
-		f.startsLoop = loopFirst(r.b[r.p:]) >= 0
-		f.disp.on = m.opt.Mode == ModeEpoch && f.startsLoop && m.goDispatch(r.b[r.p:], &f.disp)
+		at := loopFirst(r.b[r.p:])
+		f.startsLoop = at >= 0
+		f.disp.on = m.opt.Mode == ModeEpoch && f.startsLoop && m.goDispatch(r.b[r.p:], at, &f.disp)
 	}
 	for r.p < len(r.b) {
 		start := r.p
 		op := r.b[r.p]
 		r.p++
+		var jump int8 // f.jump as it was before this instruction
 		if f != nil {
-			jump := f.jump
-			if f.jump = 0; f.disp.on {
-				switch {
-				case op == 0x41:
-					f.jump, f.k = 1, (&reader{b: r.b, p: r.p}).s64()
-				case op == 0x21 && jump == 1 && (&reader{b: r.b, p: r.p}).u32() == f.disp.pc:
-					f.jump = 2
-				}
-			}
+			jump, f.jump = f.jump, 0
 			switch op {
 			case 0x10, 0x11, 0x12, 0x13:
 				f.sawCall = true
@@ -668,6 +658,19 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 				out = append(out, m.reload...)
 			}
 			mark = r.p
+		case immIdx:
+			switch {
+			case f == nil || !f.disp.on:
+				r.skipLEB()
+			case op == 0x41: // i32.const: maybe a PC for a jump through the dispatch loop
+				f.jump, f.k = 1, r.s64()
+			case op == 0x21 && jump == 1: // local.set: of the PC?
+				if r.u32() == f.disp.pc {
+					f.jump = 2
+				}
+			default:
+				r.skipLEB()
+			}
 		case immCallIndirect:
 			r.skipLEB()
 			r.skipLEB()

@@ -43,12 +43,12 @@ func FuzzInstrument(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, wasm []byte) {
+		if errors.Is(Validate(wasm), errLength) {
+			// wazero 1.12 would allocate by the count or length first and could run out of
+			// memory: Validate exists to keep such modules away from it.
+			return
+		}
 		for _, opt := range runnable([]Options{{Mode: ModeCounter, Interval: 64}, {Mode: ModeEpoch}}) {
-			if errors.Is(Validate(wasm), errLength) {
-				// wazero 1.12 would allocate by the count or length first and could run out of
-				// memory: Validate exists to keep such modules away from it.
-				return
-			}
 			out, err := Instrument(wasm, opt)
 			orig, cerr := rt.CompileModule(ctx, wasm)
 			if cerr != nil {

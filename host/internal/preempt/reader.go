@@ -29,23 +29,29 @@ func (r *reader) byte() byte {
 	return c
 }
 
-// u64 reads an unsigned LEB128 of at most 10 bytes.
-func (r *reader) u64() uint64 {
-	var v uint64
-	for shift := uint(0); shift < 70; shift += 7 {
+// leb reads a LEB128 of at most 10 bytes: its value bits, how many there were (7 per byte) and the
+// last byte, whose bit 6 is the sign of a signed one.
+func (r *reader) leb() (v uint64, bits uint, last byte) {
+	for ; bits < 70; bits += 7 {
 		if r.p >= len(r.b) {
 			r.fail(ErrMalformed, "truncated LEB128")
-			return 0
+			return 0, 0, 0
 		}
 		c := r.b[r.p]
 		r.p++
-		v |= uint64(c&0x7f) << shift
+		v |= uint64(c&0x7f) << bits
 		if c < 0x80 {
-			return v
+			return v, bits + 7, c
 		}
 	}
 	r.fail(ErrMalformed, "LEB128 too long")
-	return 0
+	return 0, 0, 0
+}
+
+// u64 reads an unsigned LEB128 of at most 10 bytes.
+func (r *reader) u64() uint64 {
+	v, _, _ := r.leb()
+	return v
 }
 
 // u32 reads an unsigned LEB128 that must fit 32 bits (indices, counts, sizes).
@@ -120,24 +126,11 @@ func appendName(b []byte, s string) []byte {
 
 // s64 reads a signed LEB128 of at most 10 bytes (constants).
 func (r *reader) s64() int64 {
-	var v int64
-	for shift := uint(0); shift < 70; shift += 7 {
-		if r.p >= len(r.b) {
-			r.fail(ErrMalformed, "truncated LEB128")
-			return 0
-		}
-		c := r.b[r.p]
-		r.p++
-		v |= int64(c&0x7f) << shift
-		if c < 0x80 {
-			if shift+7 < 64 && c&0x40 != 0 {
-				v |= -1 << (shift + 7)
-			}
-			return v
-		}
+	v, bits, last := r.leb()
+	if bits < 64 && last&0x40 != 0 {
+		v |= ^uint64(0) << bits
 	}
-	r.fail(ErrMalformed, "LEB128 too long")
-	return 0
+	return int64(v)
 }
 
 // count reads the length of a vector whose elements take at least one byte each, and fails if fewer
