@@ -466,13 +466,9 @@ func (c *Counter) Restrict(kmers []string) error {
 	if c.started || c.restricted {
 		return fmt.Errorf("%w: Restrict after Add or twice", ErrState)
 	}
-	keys := make([]uint64, len(kmers))
-	for i, s := range kmers {
-		key, err := c.parseQuery(s)
-		if err != nil {
-			return fmt.Errorf("query k-mer %d: %w", i+1, err)
-		}
-		keys[i] = key
+	keys, err := c.queryKeys(kmers)
+	if err != nil {
+		return err
 	}
 	// Stored counts start at 1 so that a queried k-mer is present even
 	// before it is seen (slot 0 means empty); slotCount subtracts it.

@@ -79,3 +79,17 @@ func (c *Counter) parseQuery(s string) (uint64, error) {
 	}
 	return key, nil
 }
+
+// queryKeys parses the query k-mers; an error names the first bad one by
+// its 1-based position.
+func (c *Counter) queryKeys(kmers []string) ([]uint64, error) {
+	keys := make([]uint64, len(kmers))
+	for i, s := range kmers {
+		key, err := c.parseQuery(s)
+		if err != nil {
+			return nil, fmt.Errorf("query k-mer %d: %w", i+1, err)
+		}
+		keys[i] = key
+	}
+	return keys, nil
+}

@@ -397,13 +397,9 @@ func (c *Counter) WriteQuery(ctx context.Context, w io.Writer, kmers []string) e
 	if c.err != nil {
 		return c.err
 	}
-	keys := make([]uint64, len(kmers))
-	for i, s := range kmers {
-		key, err := c.parseQuery(s)
-		if err != nil {
-			return fmt.Errorf("query k-mer %d: %w", i+1, err)
-		}
-		keys[i] = key
+	keys, err := c.queryKeys(kmers)
+	if err != nil {
+		return err
 	}
 	o := newOut(ctx, w)
 	for _, key := range keys {

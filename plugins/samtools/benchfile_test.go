@@ -13,22 +13,12 @@ import (
 // BenchmarkViewFile views the BAM named by EDGENOME_BENCH_BAM. It has no
 // build constraints so that it also runs as a wasip1 test binary (for
 // example under wazero) to measure the WebAssembly slowdown.
-func BenchmarkViewFile(b *testing.B) {
-	path := os.Getenv("EDGENOME_BENCH_BAM")
-	if path == "" {
-		b.Skip("EDGENOME_BENCH_BAM not set")
-	}
-	src := openSource(b, path)
-	b.SetBytes(src.Size)
-	for b.Loop() {
-		if err := View(context.Background(), src, Source{}, io.Discard, ViewOptions{}); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkViewFile(b *testing.B) { benchFile(b, ViewOptions{}) }
 
 // BenchmarkCountFile is BenchmarkViewFile without SAM formatting.
-func BenchmarkCountFile(b *testing.B) {
+func BenchmarkCountFile(b *testing.B) { benchFile(b, ViewOptions{Count: true}) }
+
+func benchFile(b *testing.B, opt ViewOptions) {
 	path := os.Getenv("EDGENOME_BENCH_BAM")
 	if path == "" {
 		b.Skip("EDGENOME_BENCH_BAM not set")
@@ -36,7 +26,7 @@ func BenchmarkCountFile(b *testing.B) {
 	src := openSource(b, path)
 	b.SetBytes(src.Size)
 	for b.Loop() {
-		if err := View(context.Background(), src, Source{}, io.Discard, ViewOptions{Count: true}); err != nil {
+		if err := View(context.Background(), src, Source{}, io.Discard, opt); err != nil {
 			b.Fatal(err)
 		}
 	}

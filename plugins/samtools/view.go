@@ -211,25 +211,16 @@ func (v *viewer) all() error {
 // span outputs the records of one region, following htslib's iterator.
 func (v *viewer) span(idx *bamindex.Index, sp span) error {
 	defer v.br.SetReadahead(0)
-	switch sp.special {
-	case '.':
+	if sp.special != 0 {
 		off, ok := startOffset(idx)
+		if sp.special == '*' {
+			off, ok = idx.NoCoorOffset()
+		}
 		if !ok {
 			return nil
 		}
 		// htslib does not seek for offset 0: it reads on from where the
 		// previous iterator stopped.
-		if off != 0 {
-			if err := v.br.Seek(off); err != nil {
-				return err
-			}
-		}
-		return v.all()
-	case '*':
-		off, ok := idx.NoCoorOffset()
-		if !ok {
-			return nil
-		}
 		if off != 0 {
 			if err := v.br.Seek(off); err != nil {
 				return err
