@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"sync"
 
+	"github.com/edgenome/edgenome/internal/bgzfhdr"
 	"github.com/klauspost/compress/flate"
 )
 
@@ -54,18 +55,7 @@ func (f *bgzfFile) ReadAt(p []byte, off int64) (int, error) {
 	if _, err := f.file.ReadAt(extra, off+12); err != nil {
 		return bad("header cut short")
 	}
-	bsize := -1
-	for x := extra; len(x) >= 4; {
-		sl := int(binary.LittleEndian.Uint16(x[2:]))
-		if x[0] == 'B' && x[1] == 'C' && sl == 2 && len(x) >= 6 {
-			bsize = int(binary.LittleEndian.Uint16(x[4:])) + 1
-			break
-		}
-		if 4+sl > len(x) {
-			break
-		}
-		x = x[4+sl:]
-	}
+	bsize := bgzfhdr.BlockSize(extra)
 	if bsize < 12+xlen+8 {
 		return bad("no valid BC block size")
 	}

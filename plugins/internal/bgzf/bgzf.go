@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 
+	"github.com/edgenome/edgenome/internal/bgzfhdr"
 	"github.com/klauspost/compress/flate"
 )
 
@@ -187,18 +188,7 @@ func (r *Reader) Block(off int64, dst []byte) (data []byte, csize int, err error
 		if len(hb) < 12+xlen {
 			return dst[:0], 0, &Error{Offset: off, Kind: ErrTruncated, Detail: "file ends inside a block header"}
 		}
-		x := hb[12 : 12+xlen]
-		for len(x) >= 4 {
-			sl := int(binary.LittleEndian.Uint16(x[2:]))
-			if x[0] == 'B' && x[1] == 'C' && sl == 2 && len(x) >= 6 {
-				bsize = int(binary.LittleEndian.Uint16(x[4:])) + 1
-				break
-			}
-			if 4+sl > len(x) {
-				break
-			}
-			x = x[4+sl:]
-		}
+		bsize = bgzfhdr.BlockSize(hb[12 : 12+xlen])
 		if bsize < 0 {
 			return dst[:0], 0, &Error{Offset: off, Kind: ErrNotBGZF, Detail: "no BC subfield (plain gzip, not BGZF)"}
 		}
