@@ -280,40 +280,22 @@ func appendAux(dst, b []byte) ([]byte, []byte, bool) {
 		}
 		dst = append(dst, 'B', ':', sub)
 		v := s[:int(n)*sz]
-		switch sub {
-		case 'c':
-			for _, c := range v {
-				dst = append(dst, ',')
-				dst = appendInt(dst, int64(int8(c)))
-			}
-		case 'C':
-			for _, c := range v {
-				dst = append(dst, ',')
-				dst = appendUint(dst, uint64(c))
-			}
-		case 's':
-			for i := 0; i < len(v); i += 2 {
-				dst = append(dst, ',')
+		for i := 0; i < len(v); i += sz {
+			dst = append(dst, ',')
+			switch sub {
+			case 'c':
+				dst = appendInt(dst, int64(int8(v[i])))
+			case 'C':
+				dst = appendUint(dst, uint64(v[i]))
+			case 's':
 				dst = appendInt(dst, int64(int16(binary.LittleEndian.Uint16(v[i:]))))
-			}
-		case 'S':
-			for i := 0; i < len(v); i += 2 {
-				dst = append(dst, ',')
+			case 'S':
 				dst = appendUint(dst, uint64(binary.LittleEndian.Uint16(v[i:])))
-			}
-		case 'i':
-			for i := 0; i < len(v); i += 4 {
-				dst = append(dst, ',')
+			case 'i':
 				dst = appendInt(dst, int64(int32(binary.LittleEndian.Uint32(v[i:]))))
-			}
-		case 'I':
-			for i := 0; i < len(v); i += 4 {
-				dst = append(dst, ',')
+			case 'I':
 				dst = appendUint(dst, uint64(binary.LittleEndian.Uint32(v[i:])))
-			}
-		case 'f':
-			for i := 0; i < len(v); i += 4 {
-				dst = append(dst, ',')
+			case 'f':
 				dst = appendFloat(dst, float64(math.Float32frombits(binary.LittleEndian.Uint32(v[i:]))))
 			}
 		}
