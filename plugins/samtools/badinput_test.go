@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/edgenome/edgenome/internal/bgzfblock"
 	"github.com/edgenome/edgenome/plugins/internal/bam"
 	"github.com/edgenome/edgenome/plugins/internal/bgzf"
 	"github.com/edgenome/edgenome/plugins/internal/region"
@@ -105,11 +106,8 @@ func plainGzip() []byte {
 
 // hugeText is a BGZF block holding "BAM\1" and l_text = 0xFFFFFFF0.
 func hugeText() []byte {
-	var buf bytes.Buffer
-	w := bgzfWriter(&buf)
-	w([]byte{'B', 'A', 'M', 1, 0xf0, 0xff, 0xff, 0xff})
-	buf.Write(bgzf.EOFMarker)
-	return buf.Bytes()
+	b := bgzfblock.Append(nil, []byte{'B', 'A', 'M', 1, 0xf0, 0xff, 0xff, 0xff}, flate.DefaultCompression)
+	return append(b, bgzf.EOFMarker...)
 }
 
 func TestBadRequests(t *testing.T) {

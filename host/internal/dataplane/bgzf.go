@@ -10,7 +10,7 @@ import (
 	"io/fs"
 	"sync"
 
-	"github.com/edgenome/edgenome/internal/bgzfhdr"
+	"github.com/edgenome/edgenome/internal/bgzfblock"
 	"github.com/klauspost/compress/flate"
 )
 
@@ -55,7 +55,7 @@ func (f *bgzfFile) ReadAt(p []byte, off int64) (int, error) {
 	if _, err := f.file.ReadAt(extra, off+12); err != nil {
 		return bad("header cut short")
 	}
-	bsize := bgzfhdr.BlockSize(extra)
+	bsize := bgzfblock.Size(extra)
 	if bsize < 12+xlen+8 {
 		return bad("no valid BC block size")
 	}

@@ -5,11 +5,11 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"io"
 	"math"
 	"testing"
 
+	"github.com/edgenome/edgenome/internal/bgzfblock"
 	"github.com/edgenome/edgenome/plugins/internal/bgzf"
 )
 
@@ -58,20 +58,6 @@ func uint64String(v uint64) string {
 	return string(s)
 }
 
-// block compresses data into one BGZF block.
-func block(data []byte) []byte {
-	var c bytes.Buffer
-	fw, _ := flate.NewWriter(&c, flate.BestSpeed)
-	fw.Write(data)
-	fw.Close()
-	out := []byte{0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, 'B', 'C', 2, 0, 0, 0}
-	binary.LittleEndian.PutUint16(out[16:], uint16(len(out)+c.Len()+8-1))
-	out = append(out, c.Bytes()...)
-	out = binary.LittleEndian.AppendUint32(out, crc32.ChecksumIEEE(data))
-	out = binary.LittleEndian.AppendUint32(out, uint32(len(data)))
-	return out
-}
-
 // header builds a BAM header with one reference of the given length.
 func header(text string, ref string, length uint32) []byte {
 	b := []byte("BAM\x01")
@@ -107,7 +93,7 @@ func record(pos int32, aux []byte) []byte {
 func TestReadAndFormat(t *testing.T) {
 	aux := []byte("XAAzXcc\xffXCC\xffXss\x00\x80XSS\xff\xffXii\x00\x00\x00\x80XII\xff\xff\xff\xffXff\x00\x00\xc0\x3fXZZhi\x00XHH1A\x00XBBs\x02\x00\x00\x00\x01\x00\xff\xff")
 	var file []byte
-	file = append(file, block(append(header("@HD\tVN:1.6\n", "chr1", 1000), record(9, aux)...))...)
+	file = append(file, bgzfblock.Append(nil, append(header("@HD\tVN:1.6\n", "chr1", 1000), record(9, aux)...), flate.BestSpeed)...)
 	file = append(file, bgzf.EOFMarker...)
 	r, err := NewReader(bytes.NewReader(file), int64(len(file)), nil)
 	if err != nil {
@@ -150,7 +136,7 @@ func TestCorruptRecords(t *testing.T) {
 		"truncated":        good[:len(good)-3],
 	}
 	for name, rec := range cases {
-		file := append(block(append(header("", "chr1", 1000), rec...)), bgzf.EOFMarker...)
+		file := append(bgzfblock.Append(nil, append(header("", "chr1", 1000), rec...), flate.BestSpeed), bgzf.EOFMarker...)
 		r, err := NewReader(bytes.NewReader(file), int64(len(file)), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -193,7 +179,7 @@ func FuzzStream(f *testing.F) {
 		if len(data) > bgzf.MaxBlockSize {
 			return
 		}
-		file := append(block(data), bgzf.EOFMarker...)
+		file := append(bgzfblock.Append(nil, data, flate.BestSpeed), bgzf.EOFMarker...)
 		r, err := NewReader(bytes.NewReader(file), int64(len(file)), nil)
 		if err != nil {
 			return

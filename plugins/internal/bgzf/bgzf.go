@@ -8,7 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 
-	"github.com/edgenome/edgenome/internal/bgzfhdr"
+	"github.com/edgenome/edgenome/internal/bgzfblock"
 	"github.com/klauspost/compress/flate"
 )
 
@@ -188,7 +188,7 @@ func (r *Reader) Block(off int64, dst []byte) (data []byte, csize int, err error
 		if len(hb) < 12+xlen {
 			return dst[:0], 0, &Error{Offset: off, Kind: ErrTruncated, Detail: "file ends inside a block header"}
 		}
-		bsize = bgzfhdr.BlockSize(hb[12 : 12+xlen])
+		bsize = bgzfblock.Size(hb[12 : 12+xlen])
 		if bsize < 0 {
 			return dst[:0], 0, &Error{Offset: off, Kind: ErrNotBGZF, Detail: "no BC subfield (plain gzip, not BGZF)"}
 		}

@@ -3,27 +3,15 @@ package bgzf
 import (
 	"bytes"
 	"compress/flate"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"io"
 	"testing"
+
+	"github.com/edgenome/edgenome/internal/bgzfblock"
 )
 
-func block(data []byte) []byte {
-	var c bytes.Buffer
-	fw, _ := flate.NewWriter(&c, flate.BestSpeed)
-	fw.Write(data)
-	fw.Close()
-	out := []byte{0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, 'B', 'C', 2, 0, 0, 0}
-	binary.LittleEndian.PutUint16(out[16:], uint16(len(out)+c.Len()+8-1))
-	out = append(out, c.Bytes()...)
-	out = binary.LittleEndian.AppendUint32(out, crc32.ChecksumIEEE(data))
-	return binary.LittleEndian.AppendUint32(out, uint32(len(data)))
-}
-
 func TestBlocks(t *testing.T) {
-	a, b := block([]byte("hello ")), block(bytes.Repeat([]byte("world"), 1000))
+	a, b := bgzfblock.Append(nil, []byte("hello "), flate.BestSpeed), bgzfblock.Append(nil, bytes.Repeat([]byte("world"), 1000), flate.BestSpeed)
 	file := append(append(append([]byte{}, a...), b...), EOFMarker...)
 	r := NewReader(bytes.NewReader(file), int64(len(file)))
 	var got []byte
@@ -49,7 +37,7 @@ func TestBlocks(t *testing.T) {
 }
 
 func TestBadBlocks(t *testing.T) {
-	good := block([]byte("some data here"))
+	good := bgzfblock.Append(nil, []byte("some data here"), flate.BestSpeed)
 	mut := func(i int, v byte) []byte { b := bytes.Clone(good); b[i] = v; return b }
 	cases := []struct {
 		name string
@@ -78,9 +66,9 @@ func TestBadBlocks(t *testing.T) {
 }
 
 func FuzzBlock(f *testing.F) {
-	f.Add(block([]byte("hello")))
+	f.Add(bgzfblock.Append(nil, []byte("hello"), flate.BestSpeed))
 	f.Add(EOFMarker)
-	f.Add(append(block(bytes.Repeat([]byte{'A'}, 70000)[:65536]), EOFMarker...))
+	f.Add(append(bgzfblock.Append(nil, bytes.Repeat([]byte{'A'}, 70000)[:65536], flate.BestSpeed), EOFMarker...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := NewReader(bytes.NewReader(data), int64(len(data)))
 		var buf []byte
