@@ -37,15 +37,15 @@ func TestConformanceFastqcHTTP(t *testing.T) {
 		path := fmt.Sprintf("/plugin/fastqc?format=fqchk&quality_threshold=%d", q)
 		st, got, _ := h.post(path, "application/gzip", bytes.NewReader(gzData))
 		if st != 200 || got != string(want) {
-			t.Errorf("q=%d gzip body: %d, %s", q, st, firstDiff(string(want), got))
+			t.Errorf("q=%d gzip body: %d, %s", q, st, testenv.FirstDiff(string(want), got))
 		}
 		st, got, _ = h.post(path, "text/plain", bytes.NewReader(data))
 		if st != 200 || got != string(want) {
-			t.Errorf("q=%d plain body: %d, %s", q, st, firstDiff(string(want), got))
+			t.Errorf("q=%d plain body: %d, %s", q, st, testenv.FirstDiff(string(want), got))
 		}
 		st, got, _ = h.get(path + "&fastq=" + o.URL + "/reads.fq.gz")
 		if st != 200 || got != string(want) {
-			t.Errorf("q=%d URL: %d, %s", q, st, firstDiff(string(want), got))
+			t.Errorf("q=%d URL: %d, %s", q, st, testenv.FirstDiff(string(want), got))
 		}
 	}
 }
@@ -75,7 +75,7 @@ func TestFastqcChunksMergeExactly(t *testing.T) {
 		arr, _ := json.Marshal(results)
 		st, merged, _ := h.post("/plugin/fastqc/merge", "application/json", bytes.NewReader(arr))
 		if st != 200 || merged != whole {
-			t.Errorf("%d chunks merged: %d, %s", parts, st, firstDiff(whole, merged))
+			t.Errorf("%d chunks merged: %d, %s", parts, st, testenv.FirstDiff(whole, merged))
 		}
 	}
 }

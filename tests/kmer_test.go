@@ -55,14 +55,14 @@ func TestConformanceKmerHTTP(t *testing.T) {
 		want := jellyfishHisto(t, plain, k, true)
 		st, got, _ := h.get(fmt.Sprintf("/plugin/kmer/histo?k=%d&fasta=%s/genome.fa.gz", k, o.URL))
 		if st != 200 || got != want {
-			t.Errorf("k=%d fasta URL (gzip): status %d, differs from jellyfish:\n%s", k, st, firstDiff(want, got))
+			t.Errorf("k=%d fasta URL (gzip): status %d, differs from jellyfish:\n%s", k, st, testenv.FirstDiff(want, got))
 		}
 	}
 	// The request body, plain, streamed.
 	want := jellyfishHisto(t, plain, 31, false)
 	st, got, _ := h.post("/plugin/kmer/histo?k=31&canonical=false", "text/plain", bytes.NewReader(data))
 	if st != 200 || got != want {
-		t.Errorf("k=31 body: status %d, differs:\n%s", st, firstDiff(want, got))
+		t.Errorf("k=31 body: status %d, differs:\n%s", st, testenv.FirstDiff(want, got))
 	}
 
 	// 5.5 Mbp of contigs, gzip POST body, in the default 128 MiB limit.
@@ -73,7 +73,7 @@ func TestConformanceKmerHTTP(t *testing.T) {
 	want = jellyfishHisto(t, contigs, 21, true)
 	st, got, _ = h.post("/plugin/kmer/histo?k=21", "application/gzip", bytes.NewReader(cgz))
 	if st != 200 || got != want {
-		t.Errorf("5.5 Mbp contigs (gzip body): status %d, differs:\n%s", st, firstDiff(want, got))
+		t.Errorf("5.5 Mbp contigs (gzip body): status %d, differs:\n%s", st, testenv.FirstDiff(want, got))
 	}
 	_, metrics, _ := h.get("/metrics")
 	t.Logf("plugin memory after the 5.5 Mbp count: %s", memRE(metrics))
@@ -90,7 +90,7 @@ func TestConformanceKmerHTTP(t *testing.T) {
 	want = jellyfishHisto(t, reg, 15, true)
 	st, got, _ = h.get("/plugin/kmer/histo?k=15&ref=demo&region=chr2:1,000-150,000&region=chrM")
 	if st != 200 || got != want {
-		t.Errorf("ref+region: status %d, differs:\n%s", st, firstDiff(want, got))
+		t.Errorf("ref+region: status %d, differs:\n%s", st, testenv.FirstDiff(want, got))
 	}
 }
 
@@ -132,24 +132,6 @@ func TestKmerBadInput(t *testing.T) {
 	if st != 200 || strings.Count(body, "\n") != 2 || !strings.Contains(body, "\t") {
 		t.Errorf("top: %d %q", st, body)
 	}
-}
-
-// firstDiff shows the first differing line of two outputs.
-func firstDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			return fmt.Sprintf("line %d: want %.120q, got %.120q (lines: want %d, got %d)", i+1, wl, gl, len(w), len(g))
-		}
-	}
-	return "identical"
 }
 
 // TestKmerMemoryLimit: distinct k-mers that cannot fit the plugin's memory

@@ -100,16 +100,16 @@ func TestConformanceSamtoolsHTTP(t *testing.T) {
 		want := native(args...)
 		st, got, _ := h.get("/plugin/samtools/view?" + q)
 		if st != 200 || got != want {
-			t.Errorf("view %s: %d, %s", c.query, st, firstDiff(want, got))
+			t.Errorf("view %s: %d, %s", c.query, st, testenv.FirstDiff(want, got))
 		}
 	}
 	want := native("idxstats", filepath.Join(dir, "ex1.bam"))
 	if st, got, _ := h.get("/plugin/samtools/idxstats?bam=" + o.url + "/ex1.bam"); st != 200 || got != want {
-		t.Errorf("idxstats: %d, %s", st, firstDiff(want, got))
+		t.Errorf("idxstats: %d, %s", st, testenv.FirstDiff(want, got))
 	}
 	want = native("faidx", filepath.Join(demoDir, "demo.fa"), "chr1:9,990-10,200", "chrM:16000-16569", "-n", "50")
 	if st, got, _ := h.get("/plugin/samtools/faidx?ref=demo&region=chr1:9,990-10,200&region=chrM:16000-16569&line_width=50"); st != 200 || got != want {
-		t.Errorf("faidx: %d, %s", st, firstDiff(want, got))
+		t.Errorf("faidx: %d, %s", st, testenv.FirstDiff(want, got))
 	}
 }
 

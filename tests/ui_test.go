@@ -73,7 +73,7 @@ func TestUI(t *testing.T) {
 		}
 		_, want, _ := h.get("/plugin/wgsim/simulate?ref=demo&region=chr1:1000-2000&n=50&seed=7")
 		if got := p.eval(`document.getElementById('output').textContent`); got != strings.TrimSuffix(want, "\n") {
-			t.Errorf("page output differs from the API's: %s", firstDiff(want, got+"\n"))
+			t.Errorf("page output differs from the API's: %s", testenv.FirstDiff(want, got+"\n"))
 		}
 		if got, want := p.attr("#count-bytes", "data-value"), strconv.Itoa(len(want)); got != want {
 			t.Errorf("byte counter = %s, want %s", got, want)

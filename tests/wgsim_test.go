@@ -77,7 +77,7 @@ func TestConformanceWgsimHTTP(t *testing.T) {
 			} {
 				st, got, hdr := h.get(fmt.Sprintf("/plugin/wgsim/%s?%s&output=%s", out.export, q, out.output))
 				if st != 200 || got != out.want {
-					t.Errorf("%s %s: %d, %s", out.export, out.output, st, firstDiff(out.want, got))
+					t.Errorf("%s %s: %d, %s", out.export, out.output, st, testenv.FirstDiff(out.want, got))
 				}
 				if hdr.Get("X-Seed") == "" {
 					t.Errorf("no X-Seed header")
@@ -111,7 +111,7 @@ func TestWgsimFastaURLAndSeeds(t *testing.T) {
 	r1, _, _ := nativeWgsim(t, fa, "-S", "5", "-N", "5000", "-1", "100", "-2", "100")
 	st, got, _ := h.get("/plugin/wgsim?fasta=" + o.url + "/genome.fa&n=5000&seed=5&length1=100&length2=100&output=read1")
 	if st != 200 || got != r1 {
-		t.Errorf("fasta URL: %d, %s", st, firstDiff(r1, got))
+		t.Errorf("fasta URL: %d, %s", st, testenv.FirstDiff(r1, got))
 	}
 	// A random seed is reported and reproduces the run.
 	st, first, hdr := h.get("/plugin/wgsim?ref=demo&region=chr3&n=100")

@@ -3,7 +3,6 @@ package fastqc
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,7 +94,7 @@ func TestConformanceFqchk(t *testing.T) {
 				if err := Run(context.Background(), f, &got, p); err != nil {
 					t.Fatalf("Run: %v", err)
 				}
-				if d := firstDiff(want, got.Bytes()); d != "" {
+				if d := testenv.FirstDiff(want, got.Bytes()); d != "" {
 					t.Fatalf("differs from seqtk %s:\n%s", strings.Join(args, " "), d)
 				}
 				compared++
@@ -104,7 +103,7 @@ func TestConformanceFqchk(t *testing.T) {
 				if err := WriteFqchk(&got, &merged, p.threshold()); err != nil {
 					t.Fatal(err)
 				}
-				if d := firstDiff(want, got.Bytes()); d != "" {
+				if d := testenv.FirstDiff(want, got.Bytes()); d != "" {
 					t.Fatalf("merged chunks differ from seqtk %s:\n%s", strings.Join(args, " "), d)
 				}
 				compared++
@@ -138,26 +137,4 @@ func mergedThirds(t *testing.T, path string) Result {
 		t.Fatal(err)
 	}
 	return m
-}
-
-// firstDiff describes the first differing line, or returns "" if equal.
-func firstDiff(want, got []byte) string {
-	if bytes.Equal(want, got) {
-		return ""
-	}
-	wl := strings.SplitAfter(string(want), "\n")
-	gl := strings.SplitAfter(string(got), "\n")
-	for i := 0; i < max(len(wl), len(gl)); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			return fmt.Sprintf("line %d:\n want: %q\n got:  %q", i+1, w, g)
-		}
-	}
-	return "lengths differ"
 }

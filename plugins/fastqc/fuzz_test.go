@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/edgenome/edgenome/internal/testenv"
 )
 
 // FuzzSplitMerge: for any input that parses, computing two parts split at a
@@ -37,7 +39,7 @@ func FuzzSplitMerge(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := firstDiff(encode(t, whole), encode(t, &merged)); d != "" {
+		if d := testenv.FirstDiff(encode(t, whole), encode(t, &merged)); d != "" {
 			t.Fatalf("merge differs from whole:\n%s", d)
 		}
 	})
@@ -66,7 +68,7 @@ func FuzzRunMerge(f *testing.F) {
 		if err := RunMerge(context.Background(), strings.NewReader("["+out.String()+"]"), &again, Params{}); err != nil {
 			t.Fatalf("re-merging our own output: %v", err)
 		}
-		if d := firstDiff(out.Bytes(), again.Bytes()); d != "" {
+		if d := testenv.FirstDiff(out.Bytes(), again.Bytes()); d != "" {
 			t.Fatalf("merge is not idempotent:\n%s", d)
 		}
 		var fq bytes.Buffer

@@ -149,7 +149,7 @@ func TestMergeEqualsWhole(t *testing.T) {
 			if err := RunMerge(context.Background(), strings.NewReader(in), &got, Params{}); err != nil {
 				t.Fatal(err)
 			}
-			if d := firstDiff(whole, got.Bytes()); d != "" {
+			if d := testenv.FirstDiff(whole, got.Bytes()); d != "" {
 				t.Fatalf("merged JSON differs from the whole file's:\n%s", d)
 			}
 			// Tree merge in reverse order.
@@ -168,14 +168,14 @@ func TestMergeEqualsWhole(t *testing.T) {
 				}
 				parts = next
 			}
-			if d := firstDiff(whole, encode(t, &parts[0])); d != "" {
+			if d := testenv.FirstDiff(whole, encode(t, &parts[0])); d != "" {
 				t.Fatalf("tree-merged JSON differs:\n%s", d)
 			}
 			var fq bytes.Buffer
 			if err := RunMerge(context.Background(), strings.NewReader(in), &fq, Params{Format: "fqchk"}); err != nil {
 				t.Fatal(err)
 			}
-			if d := firstDiff(wholeFq.Bytes(), fq.Bytes()); d != "" {
+			if d := testenv.FirstDiff(wholeFq.Bytes(), fq.Bytes()); d != "" {
 				t.Fatalf("fqchk of the merge differs:\n%s", d)
 			}
 		})

@@ -131,7 +131,7 @@ func conform(t *testing.T, jf, dir string, in confInput, k int, canonical bool) 
 		if err := c.WriteHisto(ctx, &got, opt); err != nil {
 			t.Fatal(err)
 		}
-		sameBytes(t, fmt.Sprintf("histo %v", h), want, got.Bytes())
+		testenv.SameBytes(t, fmt.Sprintf("histo %v", h), want, got.Bytes())
 		n++
 	}
 
@@ -168,7 +168,7 @@ func conform(t *testing.T, jf, dir string, in confInput, k int, canonical bool) 
 	if err := c.WriteQuery(ctx, &got, queries); err != nil {
 		t.Fatal(err)
 	}
-	sameBytes(t, "query", want, got.Bytes())
+	testenv.SameBytes(t, "query", want, got.Bytes())
 	n++
 	// The query-only counter gives the same answer (small inputs: it
 	// reads the input a second time).
@@ -182,7 +182,7 @@ func conform(t *testing.T, jf, dir string, in confInput, k int, canonical bool) 
 		if err := qc.WriteQuery(ctx, &got, queries); err != nil {
 			t.Fatal(err)
 		}
-		sameBytes(t, "query (query-only counter)", want, got.Bytes())
+		testenv.SameBytes(t, "query (query-only counter)", want, got.Bytes())
 		n++
 	}
 
@@ -208,7 +208,7 @@ func conform(t *testing.T, jf, dir string, in confInput, k int, canonical bool) 
 	if err := c.WriteTop(ctx, &got, 25); err != nil {
 		t.Fatal(err)
 	}
-	sameBytes(t, "top 25 (from jellyfish dump)", wantTop.Bytes(), got.Bytes())
+	testenv.SameBytes(t, "top 25 (from jellyfish dump)", wantTop.Bytes(), got.Bytes())
 	n++
 	slices.SortFunc(jd, func(a, b kc) int {
 		if a.key < b.key {
@@ -252,9 +252,9 @@ func conform(t *testing.T, jf, dir string, in confInput, k int, canonical bool) 
 		}
 		if d.opt.Format == DumpFASTA {
 			want = sortedRecords(run(t, jf, append(append([]string{"dump"}, d.args...), db)...), 2)
-			sameBytes(t, fmt.Sprintf("dump %v", d.args), want, sortedRecords(got.Bytes(), 2))
+			testenv.SameBytes(t, fmt.Sprintf("dump %v", d.args), want, sortedRecords(got.Bytes(), 2))
 		} else {
-			sameBytes(t, fmt.Sprintf("dump %v", d.args), want, got.Bytes())
+			testenv.SameBytes(t, fmt.Sprintf("dump %v", d.args), want, got.Bytes())
 		}
 		n++
 	}
@@ -327,29 +327,6 @@ func sortedRecords(b []byte, n int) []byte {
 		out.WriteString(r)
 	}
 	return []byte(out.String())
-}
-
-// sameBytes fails with the first differing line.
-func sameBytes(t *testing.T, what string, want, got []byte) {
-	t.Helper()
-	if bytes.Equal(want, got) {
-		return
-	}
-	wl := strings.Split(string(want), "\n")
-	gl := strings.Split(string(got), "\n")
-	for i := 0; i < max(len(wl), len(gl)); i++ {
-		var w, g string
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if w != g {
-			t.Fatalf("%s: first difference at line %d:\njellyfish: %q\nours:      %q\n(%d vs %d bytes)", what, i+1, w, g, len(want), len(got))
-		}
-	}
-	t.Fatalf("%s: outputs differ (%d vs %d bytes)", what, len(want), len(got))
 }
 
 func gunzip(t *testing.T, path, dir string) string {

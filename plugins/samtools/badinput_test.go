@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/edgenome/edgenome/internal/bgzfblock"
+	"github.com/edgenome/edgenome/internal/testenv"
 	"github.com/edgenome/edgenome/plugins/internal/bam"
 	"github.com/edgenome/edgenome/plugins/internal/bgzf"
 	"github.com/edgenome/edgenome/plugins/internal/region"
@@ -83,7 +84,7 @@ func TestBadBAMs(t *testing.T) {
 					t.Errorf("samtools accepted it")
 				}
 				if !bytes.Equal(want, got.Bytes()) {
-					t.Errorf("partial output differs: %s", firstDiff(want, got.Bytes()))
+					t.Errorf("partial output differs: %s", testenv.FirstDiff(want, got.Bytes()))
 				}
 			}
 		})

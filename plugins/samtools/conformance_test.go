@@ -183,25 +183,6 @@ func buildFixtures(t *testing.T, dir string) []fixture {
 	return out
 }
 
-// firstDiff describes the first differing line of two outputs.
-func firstDiff(want, got []byte) string {
-	wl := bytes.SplitAfter(want, []byte("\n"))
-	gl := bytes.SplitAfter(got, []byte("\n"))
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g []byte
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if !bytes.Equal(w, g) {
-			return fmt.Sprintf("line %d:\n  samtools: %q\n  ours:     %q", i+1, w, g)
-		}
-	}
-	return "identical"
-}
-
 func viewArgs(opt ViewOptions) []string {
 	args := []string{"view", "--no-PG"}
 	if opt.Header {
@@ -251,7 +232,7 @@ func compareView(t *testing.T, fx fixture, index string, opt ViewOptions) {
 		t.Errorf("%s %v: samtools error %v, ours %v", fx.name, args[1:], nerr, err)
 	}
 	if !bytes.Equal(want, got.Bytes()) {
-		t.Errorf("%s %v: output differs (%d vs %d bytes), %s", fx.name, args[1:], len(want), got.Len(), firstDiff(want, got.Bytes()))
+		t.Errorf("%s %v: output differs (%d vs %d bytes), %s", fx.name, args[1:], len(want), got.Len(), testenv.FirstDiff(want, got.Bytes()))
 	}
 }
 
@@ -371,7 +352,7 @@ func TestConformanceIdxstats(t *testing.T) {
 				t.Errorf("%s idxstats %s: samtools error %v, ours %v", fx.name, filepath.Base(idx), nerr, err)
 			}
 			if !bytes.Equal(want, got.Bytes()) {
-				t.Errorf("%s idxstats %s: %s", fx.name, filepath.Base(idx), firstDiff(want, got.Bytes()))
+				t.Errorf("%s idxstats %s: %s", fx.name, filepath.Base(idx), testenv.FirstDiff(want, got.Bytes()))
 			}
 			n++
 		}

@@ -194,7 +194,7 @@ func TestConformanceFaidx(t *testing.T) {
 					t.Errorf("faidx %v: %v", args[1:], err)
 				}
 				if !bytes.Equal(want, got.Bytes()) {
-					t.Errorf("faidx %v: %s", args[1:], firstDiff(want, got.Bytes()))
+					t.Errorf("faidx %v: %s", args[1:], testenv.FirstDiff(want, got.Bytes()))
 				}
 			}
 		}
@@ -203,7 +203,7 @@ func TestConformanceFaidx(t *testing.T) {
 		var got bytes.Buffer
 		err = Faidx(context.Background(), openSource(t, r.path), openSource(t, r.path+".fai"), &got, FaidxOptions{Regions: regions})
 		if nerr == nil && (err != nil || !bytes.Equal(want, got.Bytes())) {
-			t.Errorf("faidx %s (all regions): %v %s", filepath.Base(r.path), err, firstDiff(want, got.Bytes()))
+			t.Errorf("faidx %s (all regions): %v %s", filepath.Base(r.path), err, testenv.FirstDiff(want, got.Bytes()))
 		}
 		n++
 	}

@@ -169,28 +169,6 @@ func runOursMuts(t testing.TB, ref Reference, ivs []Interval, cfg Config) []byte
 	return b.Bytes()
 }
 
-// sameBytes fails with the first differing line.
-func sameBytes(t testing.TB, what string, got, want []byte) {
-	t.Helper()
-	if bytes.Equal(got, want) {
-		return
-	}
-	gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < max(len(gl), len(wl)); i++ {
-		var g, w string
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if g != w {
-			t.Fatalf("%s differs at line %d (%d vs %d bytes):\n got: %q\nwant: %q", what, i+1, len(got), len(want), g, w)
-		}
-	}
-	t.Fatalf("%s differs (%d vs %d bytes)", what, len(got), len(want))
-}
-
 // checkInterleaved verifies that each pair of interleaved records is the
 // i-th record of read 1 and of read 2, read 0 (the forward one) first.
 func checkInterleaved(t testing.TB, inter, r1, r2 []byte) {
@@ -310,17 +288,17 @@ func TestConformanceWhole(t *testing.T) {
 				rf := openRef(t, ref.fa)
 				cfg := Config{Options: o, Output: Read1}
 				r1 := runOurs(t, rf, nil, cfg)
-				sameBytes(t, "read1", r1, native.r1)
+				testenv.SameBytes(t, "read1", native.r1, r1)
 				cfg.Output = Read2
 				r2 := runOurs(t, rf, nil, cfg)
-				sameBytes(t, "read2", r2, native.r2)
-				sameBytes(t, "mutations", runOursMuts(t, rf, nil, cfg), native.muts)
+				testenv.SameBytes(t, "read2", native.r2, r2)
+				testenv.SameBytes(t, "mutations", native.muts, runOursMuts(t, rf, nil, cfg))
 				cfg.Output = Interleaved
 				checkInterleaved(t, runOurs(t, rf, nil, cfg), r1, r2)
 				// Block-cache path: force the sequence out of residence.
 				cfg.Output = Read1
 				cfg.Limits = Limits{ResidentBases: 100, CacheBytes: 16 << 10}
-				sameBytes(t, "read1 (block cache)", runOurs(t, rf, nil, cfg), native.r1)
+				testenv.SameBytes(t, "read1 (block cache)", native.r1, runOurs(t, rf, nil, cfg))
 				compared += 4
 			})
 		}
@@ -377,13 +355,13 @@ func TestConformanceRegions(t *testing.T) {
 				rf := openRef(t, refs[reg.ref])
 				cfg := Config{Options: o, Output: Read1}
 				r1 := runOurs(t, rf, reg.ivs, cfg)
-				sameBytes(t, "read1", r1, native.r1)
+				testenv.SameBytes(t, "read1", native.r1, r1)
 				cfg.Output = Read2
-				sameBytes(t, "read2", runOurs(t, rf, reg.ivs, cfg), native.r2)
-				sameBytes(t, "mutations", runOursMuts(t, rf, reg.ivs, cfg), native.muts)
+				testenv.SameBytes(t, "read2", native.r2, runOurs(t, rf, reg.ivs, cfg))
+				testenv.SameBytes(t, "mutations", native.muts, runOursMuts(t, rf, reg.ivs, cfg))
 				cfg.Output = Read1
 				cfg.Coords = CoordsAbsolute
-				sameBytes(t, "read1 absolute", runOurs(t, rf, reg.ivs, cfg), toAbsolute(t, native.r1, reg.ivs, rf.Index))
+				testenv.SameBytes(t, "read1 absolute", toAbsolute(t, native.r1, reg.ivs, rf.Index), runOurs(t, rf, reg.ivs, cfg))
 				compared += 4
 			})
 		}
