@@ -548,8 +548,19 @@ func TestServerLimits(t *testing.T) {
 			}
 			pw.Close()
 		}()
-		st, body, hdr := h.post("/plugin/kmer/histo?k=5", "text/plain", pr)
-		wantJSONError(t, st, body, hdr, 413, "input_limit", "1MiB")
+		resp, err := h.client.Post(h.base+"/plugin/kmer/histo?k=5", "text/plain", pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		wantJSONError(t, resp.StatusCode, string(body), resp.Header, 413, "input_limit", "1MiB")
+		// The rest of the body stays unread and the connection is closed:
+		// the answer must say so ("Connection: close", which net/http's
+		// client turns into resp.Close), or the next request on it fails.
+		if !resp.Close {
+			t.Error("413 to an unfinished body does not close the connection")
+		}
 	})
 	t.Run("chunked-body-streamed-back", func(t *testing.T) {
 		// Output starts while the chunked body is still arriving: no byte of

@@ -45,8 +45,17 @@ func (s *Server) runPlugin(c echo.Context) error {
 		http.NewResponseController(c.Response().Writer).EnableFullDuplex()
 		// net/http no longer drains what the plugin left unread, which a
 		// client still sending needs before it reads our answer (an early
-		// 400, say): drain as much as net/http would have.
-		defer io.CopyN(io.Discard, body, 256<<10)
+		// 400, say): drain as much as net/http would have. Nor does it say
+		// "Connection: close" when even that leaves some unread and it
+		// closes the connection after the answer: without the header a
+		// client may send its next request on that connection and get a
+		// reset (a POST after an over-limit chunked body did, 7 times in 16).
+		// Error answers are written after this returns, so they get it.
+		defer func() {
+			if _, err := io.CopyN(io.Discard, body, 256<<10); err != io.EOF && !c.Response().Committed {
+				c.Response().Header().Set("Connection", "close")
+			}
+		}()
 	}
 	if body != nil && exp.Decompress {
 		var stop func()
