@@ -88,51 +88,64 @@ func mergeData(wasm []byte) ([]byte, error) {
 	if len(p) != 0 {
 		return nil, errDataLayout
 	}
+	if countStart > dataStart {
+		return nil, errDataLayout // the data count section comes before code, so before data
+	}
 	sort.SliceStable(segs, func(i, j int) bool { return segs[i].off < segs[j].off })
-	var merged []segment
-	for _, s := range segs {
-		if len(merged) > 0 {
-			last := &merged[len(merged)-1]
-			end := uint64(last.off) + uint64(len(last.data))
-			if uint64(s.off) < end {
+	// Runs of segments with gaps of at most mergeGap, each written as one
+	// segment straight from the input's bytes.
+	var sec []byte
+	nruns := 0
+	for i := 0; i < len(segs); {
+		j, end := i+1, uint64(segs[i].off)+uint64(len(segs[i].data))
+		for ; j < len(segs); j++ {
+			if uint64(segs[j].off) < end {
 				return nil, errDataLayout // overlap: order matters, keep as is
 			}
-			if gap := uint64(s.off) - end; gap <= mergeGap {
-				last.data = append(last.data, make([]byte, gap)...)
-				last.data = append(last.data, s.data...)
-				continue
+			if uint64(segs[j].off)-end > mergeGap {
+				break
 			}
+			end = uint64(segs[j].off) + uint64(len(segs[j].data))
 		}
-		merged = append(merged, segment{off: s.off, data: append([]byte(nil), s.data...)})
+		sec = appendSegment(sec, segs[i:j])
+		nruns++
+		i = j
 	}
-	var sec []byte
-	sec = binary.AppendUvarint(sec, uint64(len(merged)))
-	for _, s := range merged {
-		sec = append(sec, 0, 0x41)
-		sec = appendSvarint32(sec, int32(s.off))
-		sec = append(sec, 0x0b)
-		sec = binary.AppendUvarint(sec, uint64(len(s.data)))
-		sec = append(sec, s.data...)
-	}
+	runs := binary.AppendUvarint(nil, uint64(nruns))
 	out := make([]byte, 0, len(wasm))
-	out = append(out, wasm[:dataStart]...)
-	out = append(out, 11)
-	out = binary.AppendUvarint(out, uint64(len(sec)))
-	out = append(out, sec...)
-	out = append(out, wasm[dataEnd:]...)
 	if countStart >= 0 {
-		// The data count section precedes the code section, so before data.
-		var c []byte
-		c = binary.AppendUvarint(c, uint64(len(merged)))
-		fixed := make([]byte, 0, len(out))
-		fixed = append(fixed, out[:countStart]...)
-		fixed = append(fixed, 12)
-		fixed = binary.AppendUvarint(fixed, uint64(len(c)))
-		fixed = append(fixed, c...)
-		fixed = append(fixed, out[countEnd:]...)
-		out = fixed
+		out = append(out, wasm[:countStart]...)
+		out = appendSection(out, 12, runs)
+		out = append(out, wasm[countEnd:dataStart]...)
+	} else {
+		out = append(out, wasm[:dataStart]...)
 	}
-	return out, nil
+	out = appendSection(out, 11, append(runs, sec...))
+	return append(out, wasm[dataEnd:]...), nil
+}
+
+// appendSegment appends one active data segment of memory 0 holding segs
+// (sorted, not overlapping) at their offsets, the gaps between them zeros.
+func appendSegment(dst []byte, segs []segment) []byte {
+	var zeros [mergeGap]byte
+	last := segs[len(segs)-1]
+	dst = append(dst, 0, 0x41)
+	dst = appendSvarint32(dst, int32(segs[0].off))
+	dst = append(dst, 0x0b)
+	dst = binary.AppendUvarint(dst, uint64(last.off)+uint64(len(last.data))-uint64(segs[0].off))
+	at := segs[0].off
+	for _, s := range segs {
+		dst = append(dst, zeros[:s.off-at]...)
+		dst = append(dst, s.data...)
+		at = s.off + uint32(len(s.data))
+	}
+	return dst
+}
+
+func appendSection(dst []byte, id byte, body []byte) []byte {
+	dst = append(dst, id)
+	dst = binary.AppendUvarint(dst, uint64(len(body)))
+	return append(dst, body...)
 }
 
 func uvarint(b []byte) (uint64, int) {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"testing"
 
+	"github.com/edgenome/edgenome/host/internal/preempt"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -15,18 +16,12 @@ func module(segs ...segment) []byte {
 	var data []byte
 	data = binary.AppendUvarint(data, uint64(len(segs)))
 	for _, s := range segs {
-		data = append(data, 0, 0x41)
-		data = appendSvarint32(data, int32(s.off))
-		data = append(data, 0x0b)
-		data = binary.AppendUvarint(data, uint64(len(s.data)))
-		data = append(data, s.data...)
+		data = appendSegment(data, []segment{s})
 	}
 	m := []byte("\x00asm\x01\x00\x00\x00")
 	m = append(m, 5, 3, 1, 0, 1)                   // memory: min 1 page
 	m = append(m, 7, 7, 1, 3, 'm', 'e', 'm', 2, 0) // export "mem"
-	m = append(m, 11)                              // data
-	m = binary.AppendUvarint(m, uint64(len(data)))
-	return append(m, data...)
+	return appendSection(m, 11, data)
 }
 
 func memoryOf(t *testing.T, wasm []byte) []byte {
@@ -91,6 +86,11 @@ func FuzzMergeDataSegments(f *testing.F) {
 	f.Add(module(segment{1, []byte("a")}, segment{3, []byte("b")}))
 	f.Add([]byte("\x00asm\x01\x00\x00\x00\x0b\x01\x00"))
 	f.Fuzz(func(t *testing.T, wasm []byte) {
+		if preempt.Validate(wasm) != nil {
+			// wazero itself may allocate gigabytes for such a module (the
+			// loader never hands it one): the fuzzer died on one.
+			return
+		}
 		out := mergeDataSegments(wasm)
 		ctx := context.Background()
 		r := wazero.NewRuntime(ctx)
