@@ -198,45 +198,14 @@ func grow(dst []byte, n int) []byte {
 	return dst[:len(dst)+n]
 }
 
-// appendAux formats one tag (key, type, value) and returns the rest.
+// appendAux formats one tag (key, type, value) of the types AppendSAM does
+// not format inline (f d Z H B, and any other, which fails) and returns the
+// rest.
 func appendAux(dst, b []byte) ([]byte, []byte, bool) {
 	dst = append(dst, b[0], b[1], ':')
 	typ := b[2]
 	s := b[3:]
 	switch typ {
-	case 'A':
-		dst = append(dst, 'A', ':', s[0])
-		return dst, s[1:], true
-	case 'c':
-		dst = append(dst, 'i', ':')
-		return appendInt(dst, int64(int8(s[0]))), s[1:], true
-	case 'C':
-		dst = append(dst, 'i', ':')
-		return appendUint(dst, uint64(s[0])), s[1:], true
-	case 's', 'S':
-		if len(s) < 2 {
-			return dst, nil, false
-		}
-		dst = append(dst, 'i', ':')
-		v := binary.LittleEndian.Uint16(s)
-		if typ == 's' {
-			dst = appendInt(dst, int64(int16(v)))
-		} else {
-			dst = appendUint(dst, uint64(v))
-		}
-		return dst, s[2:], true
-	case 'i', 'I':
-		if len(s) < 4 {
-			return dst, nil, false
-		}
-		dst = append(dst, 'i', ':')
-		v := binary.LittleEndian.Uint32(s)
-		if typ == 'i' {
-			dst = appendInt(dst, int64(int32(v)))
-		} else {
-			dst = appendUint(dst, uint64(v))
-		}
-		return dst, s[4:], true
 	case 'f':
 		if len(s) < 4 {
 			return dst, nil, false
