@@ -19,11 +19,7 @@ func BenchmarkViewFile(b *testing.B) { benchFile(b, ViewOptions{}) }
 func BenchmarkCountFile(b *testing.B) { benchFile(b, ViewOptions{Count: true}) }
 
 func benchFile(b *testing.B, opt ViewOptions) {
-	path := os.Getenv("EDGENOME_BENCH_BAM")
-	if path == "" {
-		b.Skip("EDGENOME_BENCH_BAM not set")
-	}
-	src := openSource(b, path)
+	src := benchSource(b)
 	b.SetBytes(src.Size)
 	for b.Loop() {
 		if err := View(context.Background(), src, Source{}, io.Discard, opt); err != nil {
@@ -41,11 +37,7 @@ func BenchmarkViewFilePreinflated(b *testing.B) { benchPreinflated(b, ViewOption
 func BenchmarkCountFilePreinflated(b *testing.B) { benchPreinflated(b, ViewOptions{Count: true}) }
 
 func benchPreinflated(b *testing.B, opt ViewOptions) {
-	path := os.Getenv("EDGENOME_BENCH_BAM")
-	if path == "" {
-		b.Skip("EDGENOME_BENCH_BAM not set")
-	}
-	src := openSource(b, path)
+	src := benchSource(b)
 	blocks := map[uint64][]byte{}
 	src.Inflate = func(_ int64, in, out []byte, crc uint32) error {
 		n, err := io.ReadFull(flate.NewReader(bytes.NewReader(in)), out)
@@ -68,4 +60,13 @@ func benchPreinflated(b *testing.B, opt ViewOptions) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchSource opens the BAM named by EDGENOME_BENCH_BAM, or skips.
+func benchSource(b *testing.B) Source {
+	path := os.Getenv("EDGENOME_BENCH_BAM")
+	if path == "" {
+		b.Skip("EDGENOME_BENCH_BAM not set")
+	}
+	return openSource(b, path)
 }
