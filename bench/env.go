@@ -105,18 +105,7 @@ func (e *env) startHostWith(opt app.Options, cfgYAML string, plugins ...string) 
 			return nil, err
 		}
 		name := filepath.Base(entry)
-		wasm, err := os.ReadFile(filepath.Join(entry, name+".wasm"))
-		if err != nil {
-			return nil, err
-		}
-		m, err := os.ReadFile(filepath.Join(entry, "plugin.yaml"))
-		if err != nil {
-			return nil, err
-		}
-		lines := strings.Split(strings.TrimSpace(string(m)), "\n")
-		sha := strings.TrimSpace(strings.TrimPrefix(lines[len(lines)-1], "sha256:"))
-		os.MkdirAll(filepath.Join(reg, name), 0o755)
-		if err := pluginbuild.Install(filepath.Join(reg, name), name, wasm, m, sha); err != nil {
+		if err := pluginbuild.Copy(entry, filepath.Join(reg, name), name); err != nil {
 			return nil, err
 		}
 	}

@@ -117,6 +117,10 @@ package abi
 //	summary: Simulate sequencing reads like wgsim
 //	sha256: 3f2a...              # of <name>.wasm; a mismatch refuses the plugin
 //	limits: {timeout: 120s}      # defaults; the operator's config.yaml overrides
+//	modules:                     # optional helper modules (see below)
+//	  - name: fast               # ^[a-z][a-z0-9_]*$, not a host module's name
+//	    wasm: fast.wasm          # a file in the plugin's folder
+//	    sha256: 9c1e...          # of that file; a mismatch refuses the plugin
 //	exports:
 //	  - name: simulate           # an Extism export of the module
 //	    default: true            # served at /plugin/<name>; else the first export
@@ -148,3 +152,25 @@ package abi
 // without repeatable: true, an unknown parameter, a value of the wrong type or
 // out of [min, max] is refused by the host with 400 bad_param before the
 // plugin runs.
+//
+// # Helper modules
+//
+// A plugin may link helper modules, as an Extism manifest with several
+// modules does: the main module (<name>.wasm) imports a helper's exports
+// under the helper's name (in Go, //go:wasmimport fast run). Use it to
+// write a hot path in another language: the samtools plugin formats BAM
+// records in C (plugins/samtools/samfmt), 4x faster in Wasm than Go.
+//
+// Each instance of the plugin gets its own instance of each helper, with
+// its own memory and file descriptors but the same stdout, stdin and
+// sources: a helper opens a source's path itself (the main module passes
+// it) and writes the response to its own stdout, which goes out in call
+// order (flush the main module's buffer first). Arguments and results are
+// scalars; bytes go through Extism memory (the helper imports
+// "extism:host/env" alloc, length, load_u64, store_u64, ...). The host
+// functions above are there for helpers too. Helpers run under the same
+// limits (the memory limit applies to each module's memory) and the same
+// preemption. Nothing calls a helper's _initialize or _start, and Extism
+// exports a helper's function under its name-section name, which must equal
+// its export name: build C helpers as reactors (clang -mexec-model=reactor)
+// and without constructors. The host refuses a helper that breaks this.

@@ -2,6 +2,14 @@
 // registry entry (plugin.yaml with the fresh sha256 + <name>.wasm). The
 // Makefile and the end-to-end tests both build plugins through it, so the
 // registry entries they test are the ones users get.
+//
+// A plugin may link C helper modules (manifest key modules, see host/abi):
+// each is compiled from the .c files in <plugin>/<module name>/ with
+// Debian's clang-14 and wasi-libc. Without clang-14 the plugin is built
+// with the Go build tag nohelpers and without its modules, so `make run`
+// works on a machine without a C toolchain; the plugin must then have a
+// Go path for what the helpers do. EDGENOME_REQUIRE_TOOLS=1 makes a missing
+// clang-14 an error instead.
 package pluginbuild
 
 import (
@@ -73,7 +81,33 @@ func Build(ctx context.Context, src Source, registryDir string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-buildmode=c-shared", "-trimpath", "-o", tmp.Name(), ".")
+	manifest, err := os.ReadFile(filepath.Join(src.Dir, "plugin.yaml"))
+	if err != nil {
+		return "", err
+	}
+	helpers := moduleNames(manifest)
+	var tags []string
+	if len(helpers) > 0 {
+		if _, err := exec.LookPath(Clang); err != nil {
+			if os.Getenv("EDGENOME_REQUIRE_TOOLS") == "1" {
+				return "", fmt.Errorf("building %s: its modules need %s (apt-get install clang-14 lld-14 wasi-libc): %w", name, Clang, err)
+			}
+			fmt.Fprintf(os.Stderr, "pluginbuild: %s not found: %s is built without its C modules %v (slower; apt-get install clang-14 lld-14 wasi-libc)\n", Clang, name, helpers)
+			manifest = dropModules(manifest)
+			helpers = nil
+			tags = []string{"-tags", "nohelpers"}
+		}
+	}
+	var built []Helper
+	for _, h := range helpers {
+		w, err := BuildC(ctx, filepath.Join(src.Dir, h))
+		if err != nil {
+			return "", fmt.Errorf("building %s module %s: %w", name, h, err)
+		}
+		built = append(built, Helper{Name: h, Wasm: w})
+	}
+	args := append([]string{"build", "-buildmode=c-shared", "-trimpath"}, tags...)
+	cmd := exec.CommandContext(ctx, "go", append(args, "-o", tmp.Name(), ".")...)
 	cmd.Dir = pkg
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	if b, err := cmd.CombinedOutput(); err != nil {
@@ -87,22 +121,100 @@ func Build(ctx context.Context, src Source, registryDir string) (string, error) 
 		return "", fmt.Errorf("building %s: go build wrote no Wasm module to %s", name, tmp.Name())
 	}
 	sum := sha256.Sum256(wasm)
-	manifest, err := os.ReadFile(filepath.Join(src.Dir, "plugin.yaml"))
-	if err != nil {
-		return "", err
-	}
-	if err := Install(out, name, wasm, manifest, hex.EncodeToString(sum[:])); err != nil {
+	if err := Install(out, name, wasm, manifest, hex.EncodeToString(sum[:]), built...); err != nil {
 		return "", err
 	}
 	return name, nil
 }
 
+// Clang is the C compiler for helper modules.
+const Clang = "clang-14"
+
+// Helper is a built helper module.
+type Helper struct {
+	Name string
+	Wasm []byte
+}
+
+// BuildC compiles the .c files of dir into one Wasm module for wasm32-wasi
+// with wasi-libc, exporting what the sources mark with export_name. It is a
+// reactor (a command would wrap each export in a function of another name,
+// and Extism links helpers by function name), but nothing calls its
+// _initialize: the code must not rely on constructors (wasi-libc's malloc,
+// string and printf functions do not).
+func BuildC(ctx context.Context, dir string) ([]byte, error) {
+	srcs, err := filepath.Glob(filepath.Join(dir, "*.c"))
+	if err != nil {
+		return nil, err
+	}
+	if len(srcs) == 0 {
+		return nil, fmt.Errorf("no .c files in %s", dir)
+	}
+	tmp, err := os.MkdirTemp("", "pluginbuild-c-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	out := filepath.Join(tmp, "module.wasm")
+	// -mbulk-memory makes memcpy one memory.copy (the largest single gain
+	// measured for plugins/samtools/samfmt); wazero runs SIMD and bulk memory.
+	args := []string{"--target=wasm32-wasi", "-mexec-model=reactor", "--sysroot=/usr", "-isystem", "/usr/include/wasm32-wasi",
+		"-L/usr/lib/wasm32-wasi", "-O3", "-msimd128", "-mbulk-memory", "-Wall", "-Werror",
+		"-Wl,-z,stack-size=262144", "-o", out}
+	cmd := exec.CommandContext(ctx, Clang, append(args, srcs...)...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("%s: %v\n%s", Clang, err, b)
+	}
+	return os.ReadFile(out)
+}
+
+var (
+	modulesBlock = regexp.MustCompile(`(?m)^modules:\s*\n((?:[ \t]+.*\n?)*)`)
+	moduleName   = regexp.MustCompile(`(?m)^[ \t]+-[ \t]+name:[ \t]*([a-z][a-z0-9_]*)[ \t]*$`)
+)
+
+// moduleNames lists the helper modules a source manifest declares, written
+// as a block list of name/wasm mappings:
+//
+//	modules:
+//	  - name: samfmt
+//	    wasm: samfmt.wasm
+func moduleNames(manifest []byte) []string {
+	b := modulesBlock.FindSubmatch(manifest)
+	if b == nil {
+		return nil
+	}
+	var names []string
+	for _, m := range moduleName.FindAllSubmatch(b[1], -1) {
+		names = append(names, string(m[1]))
+	}
+	return names
+}
+
+func dropModules(manifest []byte) []byte { return modulesBlock.ReplaceAll(manifest, nil) }
+
 var shaLine = regexp.MustCompile(`(?m)^sha256:.*\n?`)
 
+var moduleSHA = regexp.MustCompile(`(?m)^[ \t]+sha256:.*\n?`)
+
 // Install writes a registry entry from wasm bytes and a manifest source,
-// setting its sha256 line.
-func Install(dir, name string, wasm, manifest []byte, sha string) error {
+// setting its sha256 line, and those of its helper modules (each written as
+// <module>.wasm). The manifest is written last: a watching host loads the
+// entry only once every file matches it.
+func Install(dir, name string, wasm, manifest []byte, sha string, helpers ...Helper) error {
 	m := shaLine.ReplaceAll(manifest, nil)
+	m = moduleSHA.ReplaceAll(m, nil)
+	for _, h := range helpers {
+		sum := sha256.Sum256(h.Wasm)
+		wasmLine := regexp.MustCompile(`(?m)^([ \t]+)wasm:[ \t]*` + regexp.QuoteMeta(h.Name+".wasm") + `[ \t]*\n`)
+		if !wasmLine.Match(m) {
+			return fmt.Errorf("plugin.yaml of %s: module %s needs a line \"wasm: %s.wasm\"", name, h.Name, h.Name)
+		}
+		m = wasmLine.ReplaceAll(m, []byte("${0}${1}sha256: "+hex.EncodeToString(sum[:])+"\n"))
+		if err := writeAtomic(filepath.Join(dir, h.Name+".wasm"), h.Wasm); err != nil {
+			return err
+		}
+	}
 	if !bytes.HasSuffix(m, []byte("\n")) {
 		m = append(m, '\n')
 	}
@@ -111,6 +223,36 @@ func Install(dir, name string, wasm, manifest []byte, sha string) error {
 		return err
 	}
 	return writeAtomic(filepath.Join(dir, "plugin.yaml"), m)
+}
+
+// Copy installs the built entry in entryDir into dir under the name as,
+// with its helper modules.
+func Copy(entryDir, dir, as string) error {
+	name := filepath.Base(entryDir)
+	manifest, err := os.ReadFile(filepath.Join(entryDir, "plugin.yaml"))
+	if err != nil {
+		return err
+	}
+	wasm, err := os.ReadFile(filepath.Join(entryDir, name+".wasm"))
+	if err != nil {
+		return err
+	}
+	var helpers []Helper
+	for _, h := range moduleNames(manifest) {
+		w, err := os.ReadFile(filepath.Join(entryDir, h+".wasm"))
+		if err != nil {
+			return err
+		}
+		helpers = append(helpers, Helper{Name: h, Wasm: w})
+	}
+	if as != name {
+		manifest = nameLine.ReplaceAll(manifest, []byte("name: "+as))
+	}
+	sum := sha256.Sum256(wasm)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return Install(dir, as, wasm, manifest, hex.EncodeToString(sum[:]), helpers...)
 }
 
 func writeAtomic(path string, b []byte) error {

@@ -191,6 +191,10 @@ func (s *Source) ReadAt(p []byte, off int64) (int, error) {
 // Size is the object's length in bytes.
 func (s *Source) Size() int64 { return s.size }
 
+// Path is the source's file under abi.MountDir, for a helper module that
+// opens it itself.
+func (s *Source) Path() string { return s.path }
+
 // Name is how the source is named in messages (its URL or reference).
 func (s *Source) Name() string { return s.name }
 

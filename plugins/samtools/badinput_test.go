@@ -28,7 +28,7 @@ func memSource(name string, b []byte) Source {
 func ex1(t *testing.T) fixture {
 	t.Helper()
 	for _, fx := range fixtures(t) {
-		if fx.name == "ex1.bam" {
+		if fx.Name == "ex1.bam" {
 			return fx
 		}
 	}
@@ -40,7 +40,7 @@ func ex1(t *testing.T) fixture {
 // with an error classed as invalid input (422).
 func TestBadBAMs(t *testing.T) {
 	fx := ex1(t)
-	good, err := os.ReadFile(fx.bam)
+	good, err := os.ReadFile(fx.BAM)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,8 +113,8 @@ func hugeText() []byte {
 
 func TestBadRequests(t *testing.T) {
 	fx := ex1(t)
-	bamSrc := openSource(t, fx.bam)
-	idx := openSource(t, fx.bai)
+	bamSrc := openSource(t, fx.BAM)
+	idx := openSource(t, fx.BAI)
 	cases := []struct {
 		name    string
 		regions []string
@@ -128,7 +128,7 @@ func TestBadRequests(t *testing.T) {
 		{"one bad of two", []string{"chr1:1-100", "chr1:5-x"}, idx, region.ErrSyntax, 400},
 		{"no index", []string{"chr1"}, Source{}, ErrNoIndex, 400},
 		{"not an index", []string{"chr1"}, memSource("x.bai", []byte("hello world")), nil, 422},
-		{"truncated index", []string{"chr1"}, truncated(t, fx.bai, 100), nil, 422},
+		{"truncated index", []string{"chr1"}, truncated(t, fx.BAI, 100), nil, 422},
 		{"index of another BAM", []string{"chr1"}, otherIndex(t), ErrIndexMismatch, 422},
 	}
 	for _, c := range cases {
@@ -158,8 +158,8 @@ func truncated(t *testing.T, path string, n int) Source {
 func otherIndex(t *testing.T) Source {
 	t.Helper()
 	for _, fx := range fixtures(t) {
-		if fx.name == "range.bam" && fx.bai != "" {
-			return openSource(t, fx.bai)
+		if fx.Name == "range.bam" && fx.BAI != "" {
+			return openSource(t, fx.BAI)
 		}
 	}
 	t.Fatal("range.bam fixture missing")
@@ -170,8 +170,8 @@ func otherIndex(t *testing.T) Source {
 // must end in success or a classified error, never a panic or a hang.
 func TestRandomDamage(t *testing.T) {
 	fx := ex1(t)
-	good, _ := os.ReadFile(fx.bam)
-	goodIdx, _ := os.ReadFile(fx.bai)
+	good, _ := os.ReadFile(fx.BAM)
+	goodIdx, _ := os.ReadFile(fx.BAI)
 	rng := rand.New(rand.NewPCG(1, 2))
 	runs := 300
 	if testing.Short() {
@@ -209,7 +209,7 @@ func (ioDiscard) Write(p []byte) (int, error) { return len(p), nil }
 // under Wasm) gives the same output, and its failures are corrupt blocks.
 func TestExternalInflater(t *testing.T) {
 	fx := ex1(t)
-	src := openSource(t, fx.bam)
+	src := openSource(t, fx.BAM)
 	var want, got bytes.Buffer
 	if err := View(context.Background(), src, Source{}, &want, ViewOptions{Header: true}); err != nil {
 		t.Fatal(err)

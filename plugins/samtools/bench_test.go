@@ -46,10 +46,10 @@ func counted(t testing.TB, path string) (Source, *countingReader) {
 // blocks, not the file.
 func TestRegionReadsLittle(t *testing.T) {
 	fx := simFixture(t)
-	st, _ := os.Stat(fx.bam)
+	st, _ := os.Stat(fx.BAM)
 	for _, reg := range []string{"all_bases:1000000-1000999", "all_bases:5000-5999"} {
-		bs, bc := counted(t, fx.bam)
-		is, ic := counted(t, fx.bai)
+		bs, bc := counted(t, fx.BAM)
+		is, ic := counted(t, fx.BAI)
 		if err := View(context.Background(), bs, is, io.Discard, ViewOptions{Regions: []string{reg}}); err != nil {
 			t.Fatal(err)
 		}
@@ -66,9 +66,9 @@ func TestRegionReadsLittle(t *testing.T) {
 func benchBAM(b *testing.B) fixture {
 	b.Helper()
 	dir := filepath.Join(testenv.RepoRoot(b), ".cache", "bench", "sim460k")
-	fx := fixture{name: "sim40.bam", bam: filepath.Join(dir, "sim.bam")}
-	fx.bai, fx.csi = fx.bam+".bai", fx.bam+".csi"
-	if _, err := os.Stat(fx.csi); err == nil {
+	fx := fixture{Name: "sim40.bam", BAM: filepath.Join(dir, "sim.bam")}
+	fx.BAI, fx.CSI = fx.BAM+".bai", fx.BAM+".csi"
+	if _, err := os.Stat(fx.CSI); err == nil {
 		return fx
 	}
 	if testing.Short() {
@@ -79,7 +79,7 @@ func benchBAM(b *testing.B) fixture {
 	}
 	start := time.Now()
 	fx = simulatedBAM(b, dir, 460000)
-	b.Logf("built %s in %v", fx.bam, time.Since(start))
+	b.Logf("built %s in %v", fx.BAM, time.Since(start))
 	return fx
 }
 
@@ -93,9 +93,9 @@ func cpuTime() time.Duration {
 
 func BenchmarkViewWhole(b *testing.B) {
 	fx := benchBAM(b)
-	st, _ := os.Stat(fx.bam)
+	st, _ := os.Stat(fx.BAM)
 	b.SetBytes(st.Size())
-	src := openSource(b, fx.bam)
+	src := openSource(b, fx.BAM)
 	start := cpuTime()
 	for b.Loop() {
 		if err := View(context.Background(), src, Source{}, io.Discard, ViewOptions{}); err != nil {
@@ -108,11 +108,11 @@ func BenchmarkViewWhole(b *testing.B) {
 func BenchmarkViewWholeNative(b *testing.B) {
 	fx := benchBAM(b)
 	tool := testenv.Tool(b, "samtools")
-	st, _ := os.Stat(fx.bam)
+	st, _ := os.Stat(fx.BAM)
 	b.SetBytes(st.Size())
 	var cpu time.Duration
 	for b.Loop() {
-		cmd := exec.Command(tool, "view", "--no-PG", fx.bam)
+		cmd := exec.Command(tool, "view", "--no-PG", fx.BAM)
 		cmd.Stdout = io.Discard
 		if err := cmd.Run(); err != nil {
 			b.Fatal(err)
@@ -124,7 +124,7 @@ func BenchmarkViewWholeNative(b *testing.B) {
 
 func BenchmarkViewCount(b *testing.B) {
 	fx := benchBAM(b)
-	src := openSource(b, fx.bam)
+	src := openSource(b, fx.BAM)
 	start := cpuTime()
 	for b.Loop() {
 		if err := View(context.Background(), src, Source{}, io.Discard, ViewOptions{Count: true}); err != nil {
@@ -140,8 +140,8 @@ func BenchmarkRegion1kb(b *testing.B) {
 	var bamBytes, idxBytes int64
 	i := 0
 	for b.Loop() {
-		bs, bc := counted(b, fx.bam)
-		is, ic := counted(b, fx.bai)
+		bs, bc := counted(b, fx.BAM)
+		is, ic := counted(b, fx.BAI)
 		beg := 100000 + (i%1000)*2000
 		i++
 		reg := fmt.Sprintf("all_bases:%d-%d", beg, beg+999)
@@ -161,7 +161,7 @@ func BenchmarkRegion1kbNativeHTTP(b *testing.B) {
 	fx := benchBAM(b)
 	tool := testenv.Tool(b, "samtools")
 	var served atomic.Int64
-	fs := http.FileServer(http.Dir(filepath.Dir(fx.bam)))
+	fs := http.FileServer(http.Dir(filepath.Dir(fx.BAM)))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fs.ServeHTTP(countWriter{w, &served}, r)
 	}))

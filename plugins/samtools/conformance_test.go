@@ -2,19 +2,17 @@ package samtools
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/edgenome/edgenome/internal/bamfixture"
 	"github.com/edgenome/edgenome/internal/testenv"
 	"github.com/edgenome/edgenome/plugins/internal/bam"
 )
@@ -22,15 +20,8 @@ import (
 // Conformance: native `samtools view --no-PG` / `samtools idxstats` against
 // this package on real BAMs. Any differing byte fails.
 
-const pysamData = "usr/share/doc/python-pysam/tests/pysam_data"
-const htslibTest = "usr/share/htslib-test/test"
-
-type fixture struct {
-	name string
-	bam  string // path of the BAM
-	bai  string // BAI path, "" if the BAM cannot be indexed
-	csi  string // CSI path, "" if not made
-}
+// fixture is a prepared real BAM (see internal/bamfixture).
+type fixture = bamfixture.Fixture
 
 // nativeRun runs samtools and returns stdout, failing on a non-zero exit.
 func nativeTry(t testing.TB, args ...string) ([]byte, error) {
@@ -69,58 +60,6 @@ func openSource(t testing.TB, path string) Source {
 	return Source{R: f, Size: st.Size(), Name: filepath.Base(path)}
 }
 
-// prepare copies (or gunzips) a BAM into dir and indexes it natively.
-func prepare(t testing.TB, dir, src string) fixture {
-	t.Helper()
-	base := strings.TrimSuffix(filepath.Base(src), ".gz")
-	base = strings.ReplaceAll(base, "#", "_")
-	dst := filepath.Join(dir, base)
-	data, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.HasSuffix(src, ".gz") {
-		zr, err := gzip.NewReader(bytes.NewReader(data))
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr.Multistream(false) // Debian gzipped a BGZF file: one outer member
-		if data, err = io.ReadAll(zr); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(dst, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	fx := fixture{name: base, bam: dst}
-	if _, err := nativeTry(t, "index", "-o", dst+".bai", dst); err == nil {
-		fx.bai = dst + ".bai"
-	}
-	if _, err := nativeTry(t, "index", "-c", "-o", dst+".csi", dst); err == nil {
-		fx.csi = dst + ".csi"
-	}
-	return fx
-}
-
-// fromSAM converts a SAM to a coordinate-sorted, indexed BAM natively.
-func fromSAM(t testing.TB, dir, sam string) (fixture, bool) {
-	t.Helper()
-	base := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(sam), ".sam"), "#", "_") + ".bam"
-	base = filepath.Base(filepath.Dir(sam)) + "_" + base // sub-folders reuse names
-	dst := filepath.Join(dir, base)
-	if _, err := nativeTry(t, "sort", "--no-PG", "-o", dst, sam); err != nil {
-		return fixture{}, false
-	}
-	fx := fixture{name: base, bam: dst}
-	if _, err := nativeTry(t, "index", "-o", dst+".bai", dst); err == nil {
-		fx.bai = dst + ".bai"
-	}
-	if _, err := nativeTry(t, "index", "-c", "-o", dst+".csi", dst); err == nil {
-		fx.csi = dst + ".csi"
-	}
-	return fx, true
-}
-
 var (
 	fixOnce sync.Once
 	fixList []fixture
@@ -149,38 +88,9 @@ func fixtures(t *testing.T) []fixture {
 			t.Fatal(err)
 		}
 		fixDir = dir
-		fixList = buildFixtures(t, dir)
+		fixList = bamfixture.Build(t, dir)
 	})
 	return fixList
-}
-
-func buildFixtures(t *testing.T, dir string) []fixture {
-	var out []fixture
-	pysam := testenv.DataDir(t, "python-pysam-tests")
-	pfiles, _ := filepath.Glob(filepath.Join(pysam, pysamData, "*.bam*"))
-	for _, p := range pfiles {
-		b := filepath.Base(p)
-		if strings.Contains(b, "corrupt") || strings.Contains(b, "truncated") || strings.HasSuffix(b, ".bai") || strings.HasSuffix(b, ".csi") {
-			continue
-		}
-		out = append(out, prepare(t, dir, p))
-	}
-	hts := testenv.DataDir(t, "htslib-test")
-	for _, b := range []string{"range.bam", "colons.bam", "no_hdr_sq_1.bam", "mpileup/small.bam"} {
-		out = append(out, prepare(t, dir, filepath.Join(hts, htslibTest, b)))
-	}
-	sams, _ := filepath.Glob(filepath.Join(hts, htslibTest, "*.sam"))
-	for _, sub := range []string{"sam_filter", "base_mods", "longrefs", "mpileup"} {
-		more, _ := filepath.Glob(filepath.Join(hts, htslibTest, sub, "*.sam"))
-		sams = append(sams, more...)
-	}
-	for _, s := range sams {
-		if fx, ok := fromSAM(t, dir, s); ok {
-			out = append(out, fx)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
 }
 
 func viewArgs(opt ViewOptions) []string {
@@ -211,28 +121,28 @@ func compareView(t *testing.T, fx fixture, index string, opt ViewOptions) {
 	t.Helper()
 	args := viewArgs(opt)
 	if index != "" {
-		args = append(args, "-X", fx.bam, index)
+		args = append(args, "-X", fx.BAM, index)
 	} else {
-		args = append(args, fx.bam)
+		args = append(args, fx.BAM)
 	}
 	args = append(args, opt.Regions...)
 	want, stderr, nerr := native(t, args...)
 	var got bytes.Buffer
-	err := View(context.Background(), openSource(t, fx.bam), openSource(t, index), &got, opt)
+	err := View(context.Background(), openSource(t, fx.BAM), openSource(t, index), &got, opt)
 	if strings.Contains(stderr, "specifies an invalid region") && err != nil {
 		// samtools skips a bad region with a warning; we refuse the request.
 		// ("*" and "." with no such records give a warning too, and the same
 		// empty output from us.)
 		if Status(err) != 400 {
-			t.Errorf("%s %v: samtools rejects a region, we return %v", fx.name, args[1:], err)
+			t.Errorf("%s %v: samtools rejects a region, we return %v", fx.Name, args[1:], err)
 		}
 		return
 	}
 	if (nerr != nil) != (err != nil) {
-		t.Errorf("%s %v: samtools error %v, ours %v", fx.name, args[1:], nerr, err)
+		t.Errorf("%s %v: samtools error %v, ours %v", fx.Name, args[1:], nerr, err)
 	}
 	if !bytes.Equal(want, got.Bytes()) {
-		t.Errorf("%s %v: output differs (%d vs %d bytes), %s", fx.name, args[1:], len(want), got.Len(), testenv.FirstDiff(want, got.Bytes()))
+		t.Errorf("%s %v: output differs (%d vs %d bytes), %s", fx.Name, args[1:], len(want), got.Len(), testenv.FirstDiff(want, got.Bytes()))
 	}
 }
 
@@ -302,14 +212,14 @@ var regionOpts = []ViewOptions{{}, {Count: true}, {Header: true, ExcludeFlags: 4
 func TestConformanceViewRegions(t *testing.T) {
 	n := 0
 	for _, fx := range fixtures(t) {
-		if fx.bai == "" && fx.csi == "" {
+		if fx.BAI == "" && fx.CSI == "" {
 			continue
 		}
-		br, err := bam.NewReader(openSource(t, fx.bam).R, openSource(t, fx.bam).Size, nil)
+		br, err := bam.NewReader(openSource(t, fx.BAM).R, openSource(t, fx.BAM).Size, nil)
 		if err != nil {
-			t.Fatalf("%s: %v", fx.name, err)
+			t.Fatalf("%s: %v", fx.Name, err)
 		}
-		rng := rand.New(rand.NewPCG(uint64(len(fx.name)), 7))
+		rng := rand.New(rand.NewPCG(uint64(len(fx.Name)), 7))
 		for ri, regs := range regionsFor(br.Header, rng) {
 			if testing.Short() && ri%3 != 0 {
 				continue
@@ -317,9 +227,9 @@ func TestConformanceViewRegions(t *testing.T) {
 			for k := 0; k < 2; k++ {
 				opt := regionOpts[(ri+k)%len(regionOpts)]
 				opt.Regions = regs
-				idx := fx.bai
-				if (ri%2 == 1 || idx == "") && fx.csi != "" {
-					idx = fx.csi
+				idx := fx.BAI
+				if (ri%2 == 1 || idx == "") && fx.CSI != "" {
+					idx = fx.CSI
 				}
 				compareView(t, fx, idx, opt)
 				n++
@@ -332,14 +242,14 @@ func TestConformanceViewRegions(t *testing.T) {
 func TestConformanceIdxstats(t *testing.T) {
 	n := 0
 	for _, fx := range fixtures(t) {
-		for _, idx := range []string{fx.bai, fx.csi} {
+		for _, idx := range []string{fx.BAI, fx.CSI} {
 			if idx == "" {
 				continue
 			}
 			// idxstats has no -X: put the index where samtools looks for it.
 			d := t.TempDir()
 			link := filepath.Join(d, "x.bam")
-			if err := os.Symlink(fx.bam, link); err != nil {
+			if err := os.Symlink(fx.BAM, link); err != nil {
 				t.Fatal(err)
 			}
 			if err := os.Symlink(idx, link+filepath.Ext(idx)); err != nil {
@@ -347,12 +257,12 @@ func TestConformanceIdxstats(t *testing.T) {
 			}
 			want, nerr := nativeTry(t, "idxstats", link)
 			var got bytes.Buffer
-			err := Idxstats(context.Background(), openSource(t, fx.bam), openSource(t, idx), &got)
+			err := Idxstats(context.Background(), openSource(t, fx.BAM), openSource(t, idx), &got)
 			if (nerr != nil) != (err != nil) {
-				t.Errorf("%s idxstats %s: samtools error %v, ours %v", fx.name, filepath.Base(idx), nerr, err)
+				t.Errorf("%s idxstats %s: samtools error %v, ours %v", fx.Name, filepath.Base(idx), nerr, err)
 			}
 			if !bytes.Equal(want, got.Bytes()) {
-				t.Errorf("%s idxstats %s: %s", fx.name, filepath.Base(idx), testenv.FirstDiff(want, got.Bytes()))
+				t.Errorf("%s idxstats %s: %s", fx.Name, filepath.Base(idx), testenv.FirstDiff(want, got.Bytes()))
 			}
 			n++
 		}

@@ -6,6 +6,13 @@
 // query reads the index and only the BGZF blocks its chunks cover; a
 // whole-file view streams block by block in bounded memory.
 //
+// View decides what to read (a Plan: index chunks per region) and then runs
+// a record path over it: the Go one here (bam.Reader, bam.AppendSAM), or,
+// in the plugin, the same path in C (samfmt/samfmt.c, a helper module; see
+// ViewOptions.Records), which Go compiled to Wasm runs 4x slower. The Go
+// path is the reference: the C one keeps its messages, and tests/ compares
+// the plugin with samtools on every BAM the native tests use.
+//
 // Errors wrap ErrBadRequest (the caller asked for something invalid: HTTP
 // 400) or ErrInvalidInput (the files are not usable: HTTP 422), together with
 // the lower-level sentinel (bgzf.ErrCorrupt, bam.ErrTruncated,

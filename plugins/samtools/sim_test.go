@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/edgenome/edgenome/internal/bamfixture"
 	"github.com/edgenome/edgenome/internal/testenv"
 )
 
@@ -43,15 +44,15 @@ func simulatedBAM(t testing.TB, dir string, nPairs int) fixture {
 	}
 	os.Remove(r1)
 	os.Remove(r2)
-	fx := fixture{name: "sim.bam", bam: bamPath}
+	fx := fixture{Name: "sim.bam", BAM: bamPath}
 	if _, err := nativeTry(t, "index", "-o", bamPath+".bai", bamPath); err != nil {
 		t.Fatal(err)
 	}
-	fx.bai = bamPath + ".bai"
+	fx.BAI = bamPath + ".bai"
 	if _, err := nativeTry(t, "index", "-c", "-o", bamPath+".csi", bamPath); err != nil {
 		t.Fatal(err)
 	}
-	fx.csi = bamPath + ".csi"
+	fx.CSI = bamPath + ".csi"
 	return fx
 }
 
@@ -75,7 +76,7 @@ func simFixture(t *testing.T) fixture {
 		simDir = dir
 		simFx = simulatedBAM(t, dir, 20000)
 	})
-	if simFx.bam == "" {
+	if simFx.BAM == "" {
 		t.Fatal("simulated BAM not built")
 	}
 	return simFx
@@ -104,9 +105,9 @@ func TestConformanceSimulated(t *testing.T) {
 		}
 		opt := regionOpts[i%len(regionOpts)]
 		opt.Regions = regs
-		idx := fx.bai
+		idx := fx.BAI
 		if i%2 == 1 {
-			idx = fx.csi
+			idx = fx.CSI
 		}
 		compareView(t, fx, idx, opt)
 		n++
@@ -133,7 +134,7 @@ func TestConformanceFaidx(t *testing.T) {
 		path    string
 		regions []string
 	}
-	pysam := testenv.File(t, "python-pysam-tests", pysamData+"/ex1.fa")
+	pysam := testenv.File(t, "python-pysam-tests", bamfixture.PysamData+"/ex1.fa")
 	hts := testenv.DataDir(t, "htslib-test")
 	var refs []ref
 	copyTo := func(src string) string {
@@ -153,7 +154,7 @@ func TestConformanceFaidx(t *testing.T) {
 	// faidx.fa is left out: it has a sequence with an empty name, which the
 	// fai package refuses in a .fai although samtools writes one.
 	for _, f := range []string{"ce.fa", "c1.fa", "md.fa"} {
-		refs = append(refs, ref{path: copyTo(filepath.Join(hts, htslibTest, f))})
+		refs = append(refs, ref{path: copyTo(filepath.Join(hts, bamfixture.HtslibTest, f))})
 	}
 	refs = append(refs, ref{path: abacasFASTA(t, dir), regions: []string{"all_bases:1-1000", "all_bases:2,000,000-2,200,000", "all_bases"}})
 	n := 0

@@ -23,6 +23,40 @@ type ViewOptions struct {
 	RequireFlags uint16   // -f: records must have all these flags
 	ExcludeFlags uint16   // -F: records must have none of these flags
 	MinMapQ      int      // -q: records must have at least this mapping quality
+
+	// Records, if set, reads, filters and formats the records in place of
+	// the Go record path (the plugin's C module); View still parses the
+	// options, the header, the index and the regions.
+	Records RecordPath
+}
+
+// RecordPath runs a plan: it writes the SAM lines of the records the plan
+// selects (or counts them) to the output View was given, flushing what it
+// formatted before it returns, failure or not. Its errors wrap the same
+// sentinels as the Go path's (bam, bgzf).
+type RecordPath func(p Plan) (count uint64, err error)
+
+// Plan is what View has decided before reading records.
+type Plan struct {
+	// Spans in order; nil means every record after the header.
+	Spans        []PlanSpan
+	Count        bool
+	RequireFlags uint16
+	ExcludeFlags uint16
+	MinMapQ      int
+}
+
+// PlanSpan is one region argument resolved against the index.
+type PlanSpan struct {
+	// Special is '.' (all records) or '*' (unplaced ones): read from Seek
+	// (0: on from where the previous span stopped, as htslib does) to the
+	// end of the file. Otherwise the records of reference Tid overlapping
+	// [Beg, End) are read from Chunks, as htslib's iterator does.
+	Special  byte
+	Seek     uint64
+	Tid      int
+	Beg, End int64
+	Chunks   []bamindex.Chunk
 }
 
 // Source is a random-access file and its size.
@@ -99,15 +133,22 @@ func View(ctx context.Context, bamSrc, index Source, w io.Writer, opt ViewOption
 		v.buf = h.AppendSAM(v.buf)
 	}
 	if !opt.HeaderOnly {
-		if spans == nil {
-			err = v.all()
+		run := opt.Records
+		if run == nil {
+			run = v.run
 		} else {
-			for _, sp := range spans {
-				if err = v.span(idx, sp); err != nil {
-					break
+			// The header goes out before the record path writes, through
+			// w's buffer if it has one.
+			if err := v.flush(); err != nil {
+				return err
+			}
+			if f, ok := w.(interface{ Flush() error }); ok {
+				if err := f.Flush(); err != nil {
+					return err
 				}
 			}
 		}
+		n, err := run(plan(idx, spans, opt))
 		if err != nil {
 			// Show what decoded, then fail, as samtools does.
 			if ferr := v.flush(); ferr != nil {
@@ -115,6 +156,7 @@ func View(ctx context.Context, bamSrc, index Source, w io.Writer, opt ViewOption
 			}
 			return classify(bname, err)
 		}
+		v.count = n
 	}
 	if opt.Count {
 		// With -H too, samtools prints a count of 0.
@@ -128,6 +170,31 @@ func View(ctx context.Context, bamSrc, index Source, w io.Writer, opt ViewOption
 		return fmt.Errorf("%w: %s: %w", ErrInvalidInput, bname, ErrNoEOF)
 	}
 	return nil
+}
+
+// plan resolves the spans against the index for a RecordPath.
+func plan(idx *bamindex.Index, spans []span, opt ViewOptions) Plan {
+	p := Plan{Count: opt.Count, RequireFlags: opt.RequireFlags, ExcludeFlags: opt.ExcludeFlags, MinMapQ: opt.MinMapQ}
+	if spans == nil {
+		return p
+	}
+	p.Spans = []PlanSpan{}
+	for _, sp := range spans {
+		if sp.special != 0 {
+			off, ok := startOffset(idx)
+			if sp.special == '*' {
+				off, ok = idx.NoCoorOffset()
+			}
+			if ok {
+				p.Spans = append(p.Spans, PlanSpan{Special: sp.special, Seek: off})
+			}
+			continue
+		}
+		if chunks := idx.Query(sp.tid, sp.beg, sp.end); len(chunks) > 0 {
+			p.Spans = append(p.Spans, PlanSpan{Tid: sp.tid, Beg: sp.beg, End: sp.end, Chunks: chunks})
+		}
+	}
+	return p
 }
 
 func parseSpan(s string, h *bam.Header) (span, error) {
@@ -208,27 +275,33 @@ func (v *viewer) all() error {
 	}
 }
 
+// run is the Go record path.
+func (v *viewer) run(p Plan) (uint64, error) {
+	if p.Spans == nil {
+		return v.count, v.all()
+	}
+	for _, sp := range p.Spans {
+		if err := v.span(sp); err != nil {
+			return v.count, err
+		}
+	}
+	return v.count, nil
+}
+
 // span outputs the records of one region, following htslib's iterator.
-func (v *viewer) span(idx *bamindex.Index, sp span) error {
-	defer v.br.SetReadahead(0)
-	if sp.special != 0 {
-		off, ok := startOffset(idx)
-		if sp.special == '*' {
-			off, ok = idx.NoCoorOffset()
-		}
-		if !ok {
-			return nil
-		}
+func (v *viewer) span(sp PlanSpan) error {
+	if sp.Special != 0 {
 		// htslib does not seek for offset 0: it reads on from where the
 		// previous iterator stopped.
-		if off != 0 {
-			if err := v.br.Seek(off); err != nil {
+		if sp.Seek != 0 {
+			if err := v.br.Seek(sp.Seek); err != nil {
 				return err
 			}
 		}
 		return v.all()
 	}
-	chunks := idx.Query(sp.tid, sp.beg, sp.end)
+	defer v.br.SetReadahead(0)
+	chunks := sp.Chunks
 	i := -1
 	var cur uint64
 	for {
@@ -255,10 +328,10 @@ func (v *viewer) span(idx *bamindex.Index, sp span) error {
 		}
 		cur = v.br.Tell()
 		r := &v.rec
-		if int(r.RefID) != sp.tid || int64(r.Pos) >= sp.end {
+		if int(r.RefID) != sp.Tid || int64(r.Pos) >= sp.End {
 			return nil
 		}
-		if r.End > sp.beg && sp.end > int64(r.Pos) {
+		if r.End > sp.Beg && sp.End > int64(r.Pos) {
 			if err := v.emit(); err != nil {
 				return err
 			}

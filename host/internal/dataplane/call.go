@@ -284,7 +284,7 @@ func (c *Call) Open(name string) (fs.File, error) {
 		if err != nil {
 			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 		}
-		return &bgzfFile{file{c: c, obj: obj, name: name}}, nil
+		return &bgzfFile{file: file{c: c, obj: obj, name: name}, lastEnd: -1}, nil
 	}
 	obj, err := c.object(name)
 	if err != nil {

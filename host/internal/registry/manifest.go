@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"regexp"
 	"slices"
 
@@ -22,7 +23,20 @@ type Manifest struct {
 	Wasm    string        `yaml:"wasm" json:"-"`
 	SHA256  string        `yaml:"sha256" json:"sha256"`
 	Limits  config.Limits `yaml:"limits" json:"-"`
+	Modules []Module      `yaml:"modules" json:"-"`
 	Exports []Export      `yaml:"exports" json:"exports"`
+}
+
+// Module is a helper module linked into the plugin (see host/abi).
+type Module struct {
+	Name   string `yaml:"name"`
+	Wasm   string `yaml:"wasm"`
+	SHA256 string `yaml:"sha256"`
+}
+
+// reservedModules are import namespaces a helper's name must not shadow.
+var reservedModules = map[string]bool{
+	"main": true, "env": true, abi.HostModule: true, "wasi_snapshot_preview1": true, "edgenome_preempt": true,
 }
 
 // Export is one endpoint of a plugin.
@@ -85,6 +99,23 @@ func (m *Manifest) Validate() error {
 		errs = append(errs, errors.New("exports: at least one is required"))
 	}
 	errs = append(errs, m.Limits.Validate("limits"))
+	mseen := map[string]bool{}
+	for i, h := range m.Modules {
+		key := fmt.Sprintf("modules[%d]", i)
+		if !namePattern.MatchString(h.Name) || reservedModules[h.Name] {
+			errs = append(errs, fmt.Errorf("%s.name: %q must match %s and not be one of the host's import modules", key, h.Name, namePattern))
+		}
+		if mseen[h.Name] {
+			errs = append(errs, fmt.Errorf("%s.name: %q declared twice", key, h.Name))
+		}
+		mseen[h.Name] = true
+		if h.Wasm == "" || filepath.Base(h.Wasm) != h.Wasm {
+			errs = append(errs, fmt.Errorf("%s.wasm: %q must be a file in the plugin's folder", key, h.Wasm))
+		}
+		if len(h.SHA256) != 64 {
+			errs = append(errs, fmt.Errorf("%s.sha256: required (64 hex digits of the wasm file)", key))
+		}
+	}
 	seen := map[string]bool{}
 	defaults := 0
 	for i := range m.Exports {

@@ -29,6 +29,10 @@ exports:
 	if err != nil {
 		t.Fatal(err)
 	}
+	withHelper := strings.Replace(good, "limits: {timeout: 120s}", "modules:\n  - {name: samfmt, wasm: samfmt.wasm, sha256: "+sha+"}", 1)
+	if h, err := ParseManifest([]byte(withHelper)); err != nil || len(h.Modules) != 1 || h.Modules[0].Name != "samfmt" {
+		t.Errorf("helper module: %v %+v", err, h)
+	}
 	if e, _ := m.Export(""); e.Name != "mutations" {
 		t.Errorf("default export = %s", e.Name)
 	}
@@ -55,6 +59,11 @@ exports:
 		{"  - name: mutations\n    default: true", "  - name: mutations\n    default: true\n  - name: other\n    default: true", "more than one"},
 		{"name: simulate", "name: edgenome_abi", "not a valid export name"},
 		{"limits: {timeout: 120s}", "limits: {memory: 1KiB}", "limits.memory"},
+		{"limits: {timeout: 120s}", "modules: [{name: edgenome, wasm: h.wasm, sha256: " + sha + "}]", "modules[0].name"},
+		{"limits: {timeout: 120s}", "modules: [{name: wasi_snapshot_preview1, wasm: h.wasm, sha256: " + sha + "}]", "modules[0].name"},
+		{"limits: {timeout: 120s}", "modules: [{name: h, wasm: ../h.wasm, sha256: " + sha + "}]", "modules[0].wasm"},
+		{"limits: {timeout: 120s}", "modules: [{name: h, wasm: h.wasm}]", "modules[0].sha256"},
+		{"limits: {timeout: 120s}", "modules: [{name: h, wasm: h.wasm, sha256: " + sha + "}, {name: h, wasm: i.wasm, sha256: " + sha + "}]", "declared twice"},
 	}
 	for _, b := range bad {
 		y := strings.Replace(good, b.edit, b.repl, 1)

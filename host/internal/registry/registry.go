@@ -185,6 +185,19 @@ func (r *Registry) load(ctx context.Context, name string, old *Snapshot) (*Plugi
 	if got := hex.EncodeToString(sum[:]); got != m.SHA256 {
 		return nil, fmt.Errorf("%s: sha256 is %s, manifest says %s", wasmName, got, m.SHA256)
 	}
+	var helpers []runtime.Helper
+	for _, h := range m.Modules {
+		w, err := os.ReadFile(filepath.Join(dir, h.Wasm))
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(w)
+		if got := hex.EncodeToString(sum[:]); got != h.SHA256 {
+			return nil, fmt.Errorf("%s: sha256 is %s, manifest says %s", h.Wasm, got, h.SHA256)
+		}
+		helpers = append(helpers, runtime.Helper{Name: h.Name, Wasm: w})
+	}
+	// The manifest holds every module's sha256: it names the version.
 	ms := sha256.Sum256(mb)
 	key := m.SHA256 + hex.EncodeToString(ms[:])
 	if prev, ok := old.plugins[name]; ok && prev.key == key {
@@ -192,7 +205,7 @@ func (r *Registry) load(ctx context.Context, name string, old *Snapshot) (*Plugi
 	}
 	start := time.Now()
 	lim := r.limits(name, m.Limits)
-	mod, err := runtime.Compile(ctx, name, m.Version, wasm, lim, r.opts)
+	mod, err := runtime.Compile(ctx, name, m.Version, wasm, helpers, lim, r.opts)
 	if err != nil {
 		return nil, err
 	}

@@ -72,44 +72,46 @@ type instance struct {
 	b *binding
 }
 
+// Helper is a module linked into a plugin: the plugin's main module imports
+// its exports by the helper's name (as in an Extism manifest with several
+// modules). Each instance of the plugin gets its own instance of each helper,
+// with the same stdout, stdin and sources.
+type Helper struct {
+	Name string
+	Wasm []byte
+}
+
 // Compile compiles a plugin version and starts preparing instances. The
 // first instance is made synchronously so that a module that cannot
 // instantiate, or does not speak the ABI, fails here and not in a request.
-func Compile(ctx context.Context, name, version string, wasm []byte, lim config.Limits, opt Options) (*Module, error) {
+func Compile(ctx context.Context, name, version string, wasm []byte, helpers []Helper, lim config.Limits, opt Options) (*Module, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
 	if opt.Stats == nil {
 		opt.Stats = &Stats{}
 	}
-	wasm = mergeDataSegments(wasm)
 	rc := wazero.NewRuntimeConfig()
-	switch {
-	case opt.UnsafeNoPreemption, lim.Preempt == config.PreemptWazero:
-		// The rewriting below would also have refused what wazero's decoder
-		// cannot take safely (see preempt.Validate).
-		if err := preempt.Validate(wasm); err != nil {
-			return nil, fmt.Errorf("compile %s: %w", name, err)
-		}
-		if !opt.UnsafeNoPreemption {
-			// wazero's own preemption: a check on every loop iteration.
-			rc = rc.WithCloseOnContextDone(true)
-		}
-	default:
-		// Loops check in with the host (edgenome_preempt.check) when the
-		// ticker asks, about every millisecond: that call lets the
-		// scheduler and the GC in and ends the call at its deadline, at a
-		// fraction of the cost. Every instantiation and call runs under
-		// preempt.Guard, which provides the check.
-		if opt.Instrument == nil {
-			return nil, fmt.Errorf("compile %s: no instrumenter for preemption mode %q", name, lim.Preempt)
-		}
-		w, err := opt.Instrument.Instrument(wasm)
-		if err != nil {
-			return nil, fmt.Errorf("compile %s: preemption rewrite: %w", name, err)
-		}
-		wasm = w
+	if !opt.UnsafeNoPreemption && lim.Preempt == config.PreemptWazero {
+		// wazero's own preemption: a check on every loop iteration.
+		rc = rc.WithCloseOnContextDone(true)
 	}
+	var mods []extism.Wasm
+	for _, h := range helpers {
+		if err := checkHelper(ctx, h.Wasm); err != nil {
+			return nil, fmt.Errorf("compile %s: module %s: %w", name, h.Name, err)
+		}
+		w, err := prepare(h.Wasm, lim, opt)
+		if err != nil {
+			return nil, fmt.Errorf("compile %s: module %s: %w", name, h.Name, err)
+		}
+		mods = append(mods, extism.WasmData{Data: w, Name: h.Name})
+	}
+	wasm, err := prepare(wasm, lim, opt)
+	if err != nil {
+		return nil, fmt.Errorf("compile %s: %w", name, err)
+	}
+	mods = append(mods, extism.WasmData{Data: wasm, Name: "main"})
 	m := &Module{Name: name, Version: version, Limits: lim, log: opt.Logger.With("plugin", name, "version", version), stats: opt.Stats}
 	if opt.CacheDir != "" {
 		// One cache object per version: a shared one would keep every
@@ -121,7 +123,7 @@ func Compile(ctx context.Context, name, version string, wasm []byte, lim config.
 		m.cache = cache
 		rc = rc.WithCompilationCache(cache)
 	}
-	manifest := extism.Manifest{Wasm: []extism.Wasm{extism.WasmData{Data: wasm, Name: "main"}}}
+	manifest := extism.Manifest{Wasm: mods}
 	compiled, err := extism.NewCompiledPlugin(ctx, manifest, extism.PluginConfig{RuntimeConfig: rc, EnableWasi: true}, hostfn.Functions())
 	if err != nil {
 		m.closeCache(ctx)
@@ -160,6 +162,52 @@ func Compile(ctx context.Context, name, version string, wasm []byte, lim config.
 		go m.fill()
 	}
 	return m, nil
+}
+
+// checkHelper refuses a helper whose exported functions are named otherwise
+// in its name section: Extism's linker exports each helper function under
+// that name, so the main module's import would not resolve (a C command
+// module names its exports "<name>.command_export"; build helpers as
+// reactors).
+func checkHelper(ctx context.Context, wasm []byte) error {
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer rt.Close(ctx)
+	cm, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		return err
+	}
+	for export, def := range cm.ExportedFunctions() {
+		if def.Name() != export {
+			return fmt.Errorf("exported function %q is named %q in the name section: Extism links helpers by that name (build C helpers with -mexec-model=reactor)", export, def.Name())
+		}
+	}
+	return nil
+}
+
+// prepare readies one module for compiling in the plugin's preemption mode.
+func prepare(wasm []byte, lim config.Limits, opt Options) ([]byte, error) {
+	wasm = mergeDataSegments(wasm)
+	if opt.UnsafeNoPreemption || lim.Preempt == config.PreemptWazero {
+		// The rewriting below would also have refused what wazero's decoder
+		// cannot take safely (see preempt.Validate).
+		if err := preempt.Validate(wasm); err != nil {
+			return nil, err
+		}
+		return wasm, nil
+	}
+	// Loops check in with the host (edgenome_preempt.check) when the ticker
+	// asks, about every millisecond: that call lets the scheduler and the GC
+	// in and ends the call at its deadline, at a fraction of the cost. Every
+	// instantiation and call runs under preempt.Guard, which provides the
+	// check.
+	if opt.Instrument == nil {
+		return nil, fmt.Errorf("no instrumenter for preemption mode %q", lim.Preempt)
+	}
+	w, err := opt.Instrument.Instrument(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("preemption rewrite: %w", err)
+	}
+	return w, nil
 }
 
 func (m *Module) closeCache(ctx context.Context) {

@@ -38,16 +38,16 @@ func source(s *guest.Source) samtools.Source {
 
 // openBAM opens the BAM and, when needed, its index: the given one, else
 // <bam>.bai, else <bam>.csi, as samtools looks for them.
-func openBAM(c *guest.Call, p *params, needIndex bool) (bam, idx samtools.Source, err error) {
-	b, err := c.OpenURL(p.BAM)
+func openBAM(c *guest.Call, p *params, needIndex bool) (b *guest.Source, bam, idx samtools.Source, err error) {
+	b, err = c.OpenURL(p.BAM)
 	if err != nil {
-		return bam, idx, err
+		return b, bam, idx, err
 	}
 	bam = source(b)
 	// Inflate BGZF blocks on the host, natively: most of reading a BAM.
 	view, err := b.BGZF()
 	if err != nil {
-		return bam, idx, err
+		return b, bam, idx, err
 	}
 	bam.Inflate = func(off int64, _, dst []byte, _ uint32) error {
 		n, err := view.ReadAt(dst, off)
@@ -60,25 +60,25 @@ func openBAM(c *guest.Call, p *params, needIndex bool) (bam, idx samtools.Source
 		return nil
 	}
 	if !needIndex {
-		return bam, idx, nil
+		return b, bam, idx, nil
 	}
 	if p.Index != "" {
 		i, err := c.OpenURL(p.Index)
 		if err != nil {
-			return bam, idx, err
+			return b, bam, idx, err
 		}
-		return bam, source(i), nil
+		return b, bam, source(i), nil
 	}
 	var tried []string
 	for _, suffix := range []string{".bai", ".csi"} {
 		u := guest.WithSuffix(p.BAM, suffix)
 		i, err := c.OpenURL(u)
 		if err == nil {
-			return bam, source(i), nil
+			return b, bam, source(i), nil
 		}
 		tried = append(tried, err.Error())
 	}
-	return bam, idx, guest.Errorf(abi.CodeBadParam, "no index for %s (give index=URL): %s", b.Name(), strings.Join(tried, "; "))
+	return b, bam, idx, guest.Errorf(abi.CodeBadParam, "no index for %s (give index=URL): %s", b.Name(), strings.Join(tried, "; "))
 }
 
 //go:wasmexport view
@@ -88,13 +88,14 @@ func view() int32 {
 			return guest.Errorf(abi.CodeBadParam, "flags must be 0 to 65535")
 		}
 		regions := len(p.Region) > 0
-		bam, idx, err := openBAM(c, p, regions)
+		bamFile, bam, idx, err := openBAM(c, p, regions)
 		if err != nil {
 			return err
 		}
 		err = samtools.View(c.Context(), bam, idx, c.Out, samtools.ViewOptions{
 			Regions: p.Region, Header: p.Header, HeaderOnly: p.HeaderOnly, Count: p.Count,
 			RequireFlags: uint16(p.RequireFlags), ExcludeFlags: uint16(p.ExcludeFlags), MinMapQ: p.MinMapQ,
+			Records: records(bamFile),
 		})
 		return classify(err)
 	})
@@ -103,7 +104,7 @@ func view() int32 {
 //go:wasmexport idxstats
 func idxstats() int32 {
 	return guest.Run(func(c *guest.Call, p *params) error {
-		bam, idx, err := openBAM(c, p, true)
+		_, bam, idx, err := openBAM(c, p, true)
 		if err != nil {
 			return err
 		}
