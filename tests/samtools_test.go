@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -45,20 +44,10 @@ func serveDir(t *testing.T, dir string) *bamOrigin {
 func pysamBAMs(t *testing.T) (dir string, samtools string) {
 	samtools = testenv.Tool(t, "samtools")
 	data := testenv.DataDir(t, "python-pysam-tests")
-	src := filepath.Join(data, "usr/share/doc/python-pysam/tests/pysam_data")
+	src := filepath.Join(data, bamfixture.PysamData)
 	dir = t.TempDir()
-	testenv.Gunzip(t, filepath.Join(src, "ex1.bam.gz"), filepath.Join(dir, "ex1.bam"))
-	for _, f := range []string{"ex3.bam", "tag_bug.bam", "example_dash_in_chr.bam"} {
-		b, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(dir, f), b, 0o644)
-	}
-	for _, f := range []string{"ex1.bam", "ex3.bam", "tag_bug.bam", "example_dash_in_chr.bam"} {
-		if out, err := exec.Command(samtools, "index", filepath.Join(dir, f)).CombinedOutput(); err != nil {
-			t.Fatalf("samtools index %s: %v %s", f, err, out)
-		}
+	for _, f := range []string{"ex1.bam.gz", "ex3.bam", "tag_bug.bam", "example_dash_in_chr.bam"} {
+		bamfixture.Prepare(t, dir, filepath.Join(src, f))
 	}
 	// A CSI-only copy, to check the .bai-then-.csi lookup.
 	b, _ := os.ReadFile(filepath.Join(dir, "ex1.bam"))
@@ -208,7 +197,8 @@ func TestSamtoolsBadInput(t *testing.T) {
 // TestConformanceSamtoolsAllHTTP runs view over HTTP, so through the
 // plugin's C record path (plugins/samtools/samfmt), on every real BAM of
 // the native suite (internal/bamfixture): whole files with each filter,
-// and whole references, windows, "*" and "." through the BAI or CSI. The
+// and the native suite's regions (bamfixture.Regions) through the BAI or
+// CSI. The
 // native suite checks the region semantics in depth on the Go path; this
 // one checks that the C path prints what samtools prints.
 func TestConformanceSamtoolsAllHTTP(t *testing.T) {
@@ -240,7 +230,7 @@ func TestConformanceSamtoolsAllHTTP(t *testing.T) {
 		}
 		if idx != "" {
 			hdr, _ := exec.Command(samtools, "view", "-H", fx.BAM).Output()
-			for _, regs := range regionsOf(string(hdr), rng) {
+			for _, regs := range bamfixture.Regions(bamfixture.SQ(string(hdr)), rng) {
 				c := vcase{query: "&index=" + url.QueryEscape(o.url+"/"+filepath.Base(idx)), index: idx}
 				for _, r := range regs {
 					c.query += "&region=" + url.QueryEscape(r)
@@ -280,42 +270,6 @@ func TestConformanceSamtoolsAllHTTP(t *testing.T) {
 	t.Logf("%d cases over %d BAMs compared", n, len(fixtures))
 }
 
-// regionsOf makes region arguments from a SAM header's @SQ lines.
-func regionsOf(header string, rng *rand.Rand) [][]string {
-	var out [][]string
-	k := 0
-	for _, line := range strings.Split(header, "\n") {
-		if !strings.HasPrefix(line, "@SQ\t") || k >= 3 {
-			continue
-		}
-		var name string
-		var length int64
-		for _, f := range strings.Split(line, "\t")[1:] {
-			if v, ok := strings.CutPrefix(f, "SN:"); ok {
-				name = v
-			}
-			if v, ok := strings.CutPrefix(f, "LN:"); ok {
-				length, _ = strconv.ParseInt(v, 10, 64)
-			}
-		}
-		if name == "" || length <= 0 {
-			continue
-		}
-		k++
-		if strings.Contains(name, ":") {
-			name = "{" + name + "}"
-		}
-		b := rng.Int64N(length) + 1
-		out = append(out, []string{name},
-			[]string{fmt.Sprintf("%s:%d-%d", name, b, b+rng.Int64N(2000))},
-			[]string{fmt.Sprintf("%s:%d-%d", name, b, b+300), fmt.Sprintf("%s:%d-%d", name, b+100, b+600)})
-	}
-	return append(out, []string{"*"}, []string{"."})
-}
-
-// bgzfEOF is the empty block that ends a BGZF file.
-var bgzfEOF = []byte{0x1f, 0x8b, 0x08, 0x04, 0, 0, 0, 0, 0, 0xff, 0x06, 0, 0x42, 0x43, 0x02, 0, 0x1b, 0, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0}
-
 // TestSamtoolsDamagedRecordsHTTP damages the records of a real BAM (inside
 // valid BGZF blocks, so the plugin's C record parser meets them) and
 // compares with samtools: the plugin never crashes, a 200 that completes
@@ -323,7 +277,11 @@ var bgzfEOF = []byte{0x1f, 0x8b, 0x08, 0x04, 0, 0, 0, 0, 0, 0xff, 0x06, 0, 0x42,
 // the plugin never answers a complete 200.
 func TestSamtoolsDamagedRecordsHTTP(t *testing.T) {
 	dir, samtools := pysamBAMs(t)
-	zr, err := gzip.NewReader(bytes.NewReader(must(os.ReadFile(filepath.Join(dir, "ex1.bam")))))
+	bamFile, err := os.ReadFile(filepath.Join(dir, "ex1.bam"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(bamFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +311,7 @@ func TestSamtoolsDamagedRecordsHTTP(t *testing.T) {
 		for off := 0; off < len(d); off += 0xff00 {
 			b = bgzfblock.Append(b, d[off:min(off+0xff00, len(d))], 6)
 		}
-		b = append(b, bgzfEOF...)
+		b = append(b, bgzfblock.EOF...)
 		os.WriteFile(filepath.Join(dir, fmt.Sprintf("dmg%d.bam", i)), b, 0o644)
 	}
 	o := serveDir(t, dir)
@@ -384,11 +342,4 @@ func TestSamtoolsDamagedRecordsHTTP(t *testing.T) {
 		}
 	}
 	t.Logf("samtools failed on %d of %d damaged files", failed, runs)
-}
-
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
 }

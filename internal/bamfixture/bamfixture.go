@@ -7,13 +7,13 @@ package bamfixture
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
-	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,22 +61,17 @@ func Prepare(t testing.TB, dir, src string) Fixture {
 	base := strings.TrimSuffix(filepath.Base(src), ".gz")
 	base = strings.ReplaceAll(base, "#", "_")
 	dst := filepath.Join(dir, base)
-	data, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if strings.HasSuffix(src, ".gz") {
-		zr, err := gzip.NewReader(bytes.NewReader(data))
+		// Debian gzipped some BAMs as they were: the BGZF file is inside.
+		testenv.Gunzip(t, src, dst)
+	} else {
+		data, err := os.ReadFile(src)
 		if err != nil {
 			t.Fatal(err)
 		}
-		zr.Multistream(false) // Debian gzipped a BGZF file: one outer member
-		if data, err = io.ReadAll(zr); err != nil {
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := os.WriteFile(dst, data, 0o644); err != nil {
-		t.Fatal(err)
 	}
 	fx := Fixture{Name: base, BAM: dst}
 	index(t, &fx)
@@ -129,4 +124,66 @@ func Build(t testing.TB, dir string) []Fixture {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// Ref is a reference sequence of a BAM header.
+type Ref struct {
+	Name string
+	Len  int64
+}
+
+// SQ reads the references of a SAM header's @SQ lines.
+func SQ(header string) []Ref {
+	var refs []Ref
+	for _, line := range strings.Split(header, "\n") {
+		if !strings.HasPrefix(line, "@SQ\t") {
+			continue
+		}
+		var r Ref
+		for _, f := range strings.Split(line, "\t")[1:] {
+			if v, ok := strings.CutPrefix(f, "SN:"); ok {
+				r.Name = v
+			}
+			if v, ok := strings.CutPrefix(f, "LN:"); ok {
+				r.Len, _ = strconv.ParseInt(v, 10, 64)
+			}
+		}
+		if r.Name != "" {
+			refs = append(refs, r)
+		}
+	}
+	return refs
+}
+
+// Regions builds region arguments for a BAM with these references: whole
+// references, windows, open ends, overlapping pairs, several references,
+// "*" and ".".
+func Regions(refs []Ref, rng *rand.Rand) [][]string {
+	var out [][]string
+	for i, r := range refs {
+		if i >= 3 {
+			break
+		}
+		name := r.Name
+		if strings.Contains(name, ":") {
+			name = "{" + name + "}"
+		}
+		L := max(r.Len, 1)
+		out = append(out, []string{name})
+		for k := 0; k < 3; k++ {
+			b := rng.Int64N(L) + 1
+			e := b + rng.Int64N(300)
+			out = append(out, []string{fmt.Sprintf("%s:%d-%d", name, b, e)})
+		}
+		b := rng.Int64N(L) + 1
+		out = append(out, []string{fmt.Sprintf("%s:%d", name, b)})
+		out = append(out, []string{fmt.Sprintf("%s:-%d", name, b)})
+		out = append(out, []string{fmt.Sprintf("%s:%d-%d", name, b, b)})
+		// Overlapping regions print shared records twice, as samtools does.
+		out = append(out, []string{fmt.Sprintf("%s:%d-%d", name, b, b+200), fmt.Sprintf("%s:%d-%d", name, b+100, b+400)})
+	}
+	if len(refs) >= 2 {
+		out = append(out, []string{refs[1].Name, refs[0].Name + ":1-1,000"})
+	}
+	return append(out, []string{"*"}, []string{"."})
 }

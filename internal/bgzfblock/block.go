@@ -1,7 +1,7 @@
 // Package bgzfblock owns the framing of one BGZF block (SAM/BAM spec §4.1):
 // the block size in the gzip header, which both the host (inflating blocks
-// for plugins) and the plugins' own BGZF reader need, and a writer of
-// blocks for tests and fixtures.
+// for plugins) and the plugins' own BGZF reader need, the EOF block, and a
+// writer of blocks for tests and fixtures.
 package bgzfblock
 
 import (
@@ -27,6 +27,13 @@ func Size(extra []byte) int {
 		x = x[4+sl:]
 	}
 	return -1
+}
+
+// EOF is the empty block that ends a well-formed BGZF file.
+var EOF = []byte{
+	0x1f, 0x8b, 0x08, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x06, 0x00,
+	0x42, 0x43, 0x02, 0x00, 0x1b, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00,
 }
 
 // Append appends data compressed as one BGZF block at the given flate

@@ -171,42 +171,6 @@ func TestConformanceViewWhole(t *testing.T) {
 	t.Logf("%d whole-file cases compared", n)
 }
 
-// regionsFor builds region strings for a BAM: whole references, windows,
-// open ends, overlapping pairs, several references, "*" and ".".
-func regionsFor(h *bam.Header, rng *rand.Rand) [][]string {
-	var out [][]string
-	for i, r := range h.Refs {
-		if i >= 3 {
-			break
-		}
-		name := r.Name
-		if strings.Contains(name, ":") {
-			name = "{" + name + "}"
-		}
-		L := int64(r.Len)
-		if L == 0 {
-			L = 1
-		}
-		out = append(out, []string{name})
-		for k := 0; k < 3; k++ {
-			b := rng.Int64N(L) + 1
-			e := b + rng.Int64N(300)
-			out = append(out, []string{fmt.Sprintf("%s:%d-%d", name, b, e)})
-		}
-		b := rng.Int64N(L) + 1
-		out = append(out, []string{fmt.Sprintf("%s:%d", name, b)})
-		out = append(out, []string{fmt.Sprintf("%s:-%d", name, b)})
-		out = append(out, []string{fmt.Sprintf("%s:%d-%d", name, b, b)})
-		// Overlapping regions print shared records twice, as samtools does.
-		out = append(out, []string{fmt.Sprintf("%s:%d-%d", name, b, b+200), fmt.Sprintf("%s:%d-%d", name, b+100, b+400)})
-	}
-	if len(h.Refs) >= 2 {
-		out = append(out, []string{h.Refs[1].Name, h.Refs[0].Name + ":1-1,000"})
-	}
-	out = append(out, []string{"*"}, []string{"."})
-	return out
-}
-
 var regionOpts = []ViewOptions{{}, {Count: true}, {Header: true, ExcludeFlags: 4}, {RequireFlags: 1, MinMapQ: 20}}
 
 func TestConformanceViewRegions(t *testing.T) {
@@ -220,7 +184,11 @@ func TestConformanceViewRegions(t *testing.T) {
 			t.Fatalf("%s: %v", fx.Name, err)
 		}
 		rng := rand.New(rand.NewPCG(uint64(len(fx.Name)), 7))
-		for ri, regs := range regionsFor(br.Header, rng) {
+		refs := make([]bamfixture.Ref, len(br.Header.Refs))
+		for i, r := range br.Header.Refs {
+			refs[i] = bamfixture.Ref{Name: r.Name, Len: int64(r.Len)}
+		}
+		for ri, regs := range bamfixture.Regions(refs, rng) {
 			if testing.Short() && ri%3 != 0 {
 				continue
 			}

@@ -38,6 +38,11 @@ type RecordPath func(p Plan) (count uint64, err error)
 
 // Plan is what View has decided before reading records.
 type Plan struct {
+	// Header is the BAM's header, Start the virtual offset just after it:
+	// where a whole-file run, or a first span that does not seek, begins.
+	Header *bam.Header
+	Start  uint64
+
 	// Spans in order; nil means every record after the header.
 	Spans        []PlanSpan
 	Count        bool
@@ -148,7 +153,9 @@ func View(ctx context.Context, bamSrc, index Source, w io.Writer, opt ViewOption
 				}
 			}
 		}
-		n, err := run(plan(idx, spans, opt))
+		p := plan(idx, spans, opt)
+		p.Header, p.Start = h, br.Tell()
+		n, err := run(p)
 		if err != nil {
 			// Show what decoded, then fail, as samtools does.
 			if ferr := v.flush(); ferr != nil {

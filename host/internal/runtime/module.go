@@ -98,7 +98,7 @@ func Compile(ctx context.Context, name, version string, wasm []byte, helpers []H
 	}
 	var mods []extism.Wasm
 	for _, h := range helpers {
-		if err := checkHelper(ctx, h.Wasm); err != nil {
+		if err := checkHelper(h.Wasm); err != nil {
 			return nil, fmt.Errorf("compile %s: module %s: %w", name, h.Name, err)
 		}
 		w, err := prepare(h.Wasm, lim, opt)
@@ -162,26 +162,6 @@ func Compile(ctx context.Context, name, version string, wasm []byte, helpers []H
 		go m.fill()
 	}
 	return m, nil
-}
-
-// checkHelper refuses a helper whose exported functions are named otherwise
-// in its name section: Extism's linker exports each helper function under
-// that name, so the main module's import would not resolve (a C command
-// module names its exports "<name>.command_export"; build helpers as
-// reactors).
-func checkHelper(ctx context.Context, wasm []byte) error {
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
-	defer rt.Close(ctx)
-	cm, err := rt.CompileModule(ctx, wasm)
-	if err != nil {
-		return err
-	}
-	for export, def := range cm.ExportedFunctions() {
-		if def.Name() != export {
-			return fmt.Errorf("exported function %q is named %q in the name section: Extism links helpers by that name (build C helpers with -mexec-model=reactor)", export, def.Name())
-		}
-	}
-	return nil
 }
 
 // prepare readies one module for compiling in the plugin's preemption mode.

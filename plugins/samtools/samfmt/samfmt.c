@@ -306,56 +306,11 @@ static int seek(reader *r, uint64_t voff) {
 	return 0;
 }
 
-// ---- header ----
+// ---- reference names (from the plan) ----
 
 typedef struct { const char *s; size_t n; } name;
 static name *refs;
 static int32_t nref;
-
-static int u32(reader *r, uint32_t *v) {
-	const uint8_t *p;
-	size_t got;
-	int rc = take(r, 4, &p, &got);
-	if (rc) return rc < 0 ? -1 : fail(K_BAM_TRUNCATED, "bam: truncated file: file ends inside the header");
-	*v = le32(p);
-	return 0;
-}
-
-// header skips the BAM header, keeping the reference names. Go has read and
-// checked the same bytes already; this only has to be safe.
-static int header(reader *r) {
-	const uint8_t *p;
-	size_t got;
-	uint32_t lt, n;
-	if (take(r, 4, &p, &got) || memcmp(p, "BAM\1", 4)) return ekind ? -1 : fail(K_BAM_CORRUPT, "bam: not a BAM file: missing BAM\\1 magic");
-	if (u32(r, &lt)) return -1;
-	while (lt > 0) {
-		uint32_t k = lt < MAX_BLOCK ? lt : MAX_BLOCK;
-		int rc = take(r, k, &p, &got);
-		if (rc) return rc < 0 ? -1 : fail(K_BAM_TRUNCATED, "bam: truncated file: file ends inside the header text");
-		lt -= k;
-	}
-	if (u32(r, &n)) return -1;
-	if ((int32_t)n < 0 || n > (1 << 24)) return fail(K_BAM_CORRUPT, "bam: corrupt data: invalid reference count %d", (int32_t)n);
-	refs = calloc(n ? n : 1, sizeof *refs);
-	if (!refs) return fail(K_NOMEM, "out of memory for %u references", n);
-	nref = (int32_t)n;
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t l;
-		if (u32(r, &l)) return -1;
-		if ((int32_t)l <= 0 || l > (1 << 20)) return fail(K_BAM_CORRUPT, "bam: corrupt data: reference %u has invalid name length %d", i, (int32_t)l);
-		int rc = take(r, l + 4, &p, &got);
-		if (rc) return rc < 0 ? -1 : fail(K_BAM_TRUNCATED, "bam: truncated file: file ends inside reference %u", i);
-		size_t k = strnlen((const char *)p, l);
-		char *s = malloc(k + 1);
-		if (!s) return fail(K_NOMEM, "out of memory for reference names");
-		memcpy(s, p, k);
-		s[k] = 0;
-		refs[i].s = s;
-		refs[i].n = k;
-	}
-	return 0;
-}
 
 // ---- records (as plugins/internal/bam.Record) ----
 
@@ -765,9 +720,24 @@ static int run(void) {
 		goto done;
 	}
 	r.size = (int64_t)st.size;
-	if (header(&r)) goto done;
-	uint64_t nspans;
-	if (arg(&nspans)) goto done;
+	// Go has read the header: the plan holds where the records start and
+	// the reference names.
+	uint64_t start, n, nbytes, nspans;
+	if (arg(&start) || arg(&n) || arg(&nbytes)) goto done;
+	if (n > (1 << 24) || nbytes > (nargs - argi) * 8) { fail(K_ARGS, "samfmt: bad reference list"); goto done; }
+	refs = calloc(n ? n : 1, sizeof *refs);
+	if (!refs) { fail(K_NOMEM, "out of memory for %llu references", (unsigned long long)n); goto done; }
+	const char *s = (const char *)(args + argi), *end = s + nbytes;
+	for (uint64_t i = 0; i < n; i++) {
+		const char *z = memchr(s, 0, end - s);
+		if (!z) { fail(K_ARGS, "samfmt: bad reference list"); goto done; }
+		refs[i].s = s;
+		refs[i].n = z - s;
+		s = z + 1;
+	}
+	nref = (int32_t)n;
+	argi += (nbytes + 7) / 8;
+	if (seek(&r, start) || arg(&nspans)) goto done;
 	if (nspans == UINT64_MAX) {
 		rc = all(&r);
 		goto done;
@@ -820,11 +790,10 @@ EXPORT("view") uint64_t view(uint64_t plan_off) {
 		// prints the records it decoded before it fails.
 		flush();
 	}
+	free(refs); // the names point into args
+	refs = NULL;
 	free(args);
 	args = NULL;
-	for (int32_t i = 0; i < nref; i++) free((void *)refs[i].s);
-	free(refs);
-	refs = NULL;
 	nref = 0;
 	size_t ml = ekind ? strlen(emsg) : 0;
 	uint64_t res = ext_alloc(16 + ml);

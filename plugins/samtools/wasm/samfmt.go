@@ -35,27 +35,37 @@ func records(b *guest.Source) samtools.RecordPath {
 			return 0, errors.New("samfmt: short result")
 		}
 		count := binary.LittleEndian.Uint64(out)
-		kind := binary.LittleEndian.Uint64(out[8:])
-		msg := string(out[16:])
-		if kind == 0 {
-			return count, nil
-		}
-		if int(kind) < len(kinds) && kinds[kind] != nil {
-			return count, &cError{msg: msg, kind: kinds[kind]}
-		}
-		if kind == kindIO {
-			if m := guest.IOError(); m != "" {
-				return count, &guest.DataError{Message: m}
-			}
-		}
-		return count, errors.New(msg)
+		return count, failure(binary.LittleEndian.Uint64(out[8:]), string(out[16:]))
 	}
 }
 
-// The failure kinds of samfmt.c, by number.
-const kindIO = 6
-
-var kinds = []error{1: bgzf.ErrNotBGZF, 2: bgzf.ErrCorrupt, 3: bgzf.ErrTruncated, 4: bam.ErrCorrupt, 5: bam.ErrTruncated, kindIO: nil}
+// failure turns samfmt.c's failure kind and message into the error the Go
+// record path would have returned.
+func failure(kind uint64, msg string) error {
+	var sentinel error
+	switch kind {
+	case 0:
+		return nil
+	case 1:
+		sentinel = bgzf.ErrNotBGZF
+	case 2:
+		sentinel = bgzf.ErrCorrupt
+	case 3:
+		sentinel = bgzf.ErrTruncated
+	case 4:
+		sentinel = bam.ErrCorrupt
+	case 5:
+		sentinel = bam.ErrTruncated
+	case 6: // a WASI read or write failed: the host knows why
+		if m := guest.IOError(); m != "" {
+			return &guest.DataError{Message: m}
+		}
+		return errors.New(msg)
+	default:
+		return errors.New(msg)
+	}
+	return &cError{msg: msg, kind: sentinel}
+}
 
 // cError is a failure of the C path: its message, complete, and the Go
 // sentinel it stands for.
@@ -67,6 +77,14 @@ type cError struct {
 func (e *cError) Error() string { return e.msg }
 func (e *cError) Unwrap() error { return e.kind }
 
+// pad fills b with zeros to a whole number of words.
+func pad(b []byte) []byte {
+	for len(b)%8 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
 // encodePlan lays out a plan as samfmt.c's run reads it: little-endian
 // 64-bit words.
 func encodePlan(path string, p samtools.Plan) []byte {
@@ -75,16 +93,26 @@ func encodePlan(path string, p samtools.Plan) []byte {
 	if p.Count {
 		flags |= 1
 	}
-	b := make([]byte, 0, 64+len(path)+64*len(p.Spans))
+	b := make([]byte, 0, 64+len(path)+64*len(p.Spans)+16*len(p.Header.Refs))
 	b = w(b, flags)
 	b = w(b, uint64(p.RequireFlags))
 	b = w(b, uint64(p.ExcludeFlags))
 	b = w(b, uint64(p.MinMapQ))
 	b = w(b, uint64(len(path)))
 	b = append(b, path...)
-	for len(b)%8 != 0 {
-		b = append(b, 0)
+	b = pad(b)
+	b = w(b, p.Start)
+	// The reference names, each ended by a NUL (htslib cuts names at one).
+	b = w(b, uint64(len(p.Header.Refs)))
+	n := 0
+	for _, r := range p.Header.Refs {
+		n += len(r.Name) + 1
 	}
+	b = w(b, uint64(n))
+	for _, r := range p.Header.Refs {
+		b = append(append(b, r.Name...), 0)
+	}
+	b = pad(b)
 	if p.Spans == nil {
 		return w(b, math.MaxUint64)
 	}
