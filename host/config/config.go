@@ -65,7 +65,7 @@ type Registry struct {
 
 // Cache configures the block cache in front of every remote source.
 type Cache struct {
-	BlockSize Size `yaml:"block_size"` // default 256KiB
+	BlockSize Size `yaml:"block_size"` // default 64KiB
 	MaxBytes  Size `yaml:"max_bytes"`  // default 512MiB
 }
 
@@ -344,7 +344,7 @@ func (c *Config) setDefaults(baseDir string) {
 		c.Registry.Watch = ptr(true)
 	}
 	if c.Cache.BlockSize == 0 {
-		c.Cache.BlockSize = 256 << 10
+		c.Cache.BlockSize = 64 << 10
 	}
 	if c.Cache.MaxBytes == 0 {
 		c.Cache.MaxBytes = 512 << 20

@@ -39,7 +39,7 @@ func TestParseDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Server.Addr != "127.0.0.1:8080" || c.Cache.BlockSize != 256<<10 || c.Cache.MaxBytes != 512<<20 {
+	if c.Server.Addr != "127.0.0.1:8080" || c.Cache.BlockSize != 64<<10 || c.Cache.MaxBytes != 512<<20 {
 		t.Errorf("defaults not set: %+v", c)
 	}
 	l := c.For("wgsim", Limits{})

@@ -84,6 +84,24 @@ func (c *cache) lookup(ver string, slots []slot) (hits int) {
 	return hits
 }
 
+// claim starts a flight for every slot whose block is neither cached nor in
+// flight and returns those slots, all owned (read-ahead: it never waits).
+func (c *cache) claim(ver string, slots []slot) []slot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	owned := slots[:0]
+	for _, s := range slots {
+		k := blockKey{ver, s.idx}
+		if c.lru.Contains(k) || c.inflight[k] != nil {
+			continue
+		}
+		s.fl, s.own = &flight{done: make(chan struct{})}, true
+		c.inflight[k] = s.fl
+		owned = append(owned, s)
+	}
+	return owned
+}
+
 // finish completes an owned flight: on success the block is cached.
 func (c *cache) finish(ver string, s *slot, data []byte, err error) {
 	k := blockKey{ver, s.idx}

@@ -10,7 +10,7 @@ import (
 
 // Defaults applied by [New] to zero fields of [Config].
 const (
-	DefaultBlockSize       = 256 << 10
+	DefaultBlockSize       = 64 << 10
 	DefaultMaxBytes        = 512 << 20
 	DefaultTimeout         = 30 * time.Second
 	DefaultMaxRedirects    = 5

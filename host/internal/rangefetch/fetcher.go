@@ -33,6 +33,7 @@ type Fetcher struct {
 	closed    atomic.Bool
 
 	hits, misses, requests, fetched atomic.Int64
+	readAheads                      atomic.Int64 // background runs started
 	probeJoins                      atomic.Int64 // Opens registered with f.opens; tests watch it
 }
 
@@ -45,6 +46,7 @@ type Stats struct {
 	CachedBytes    int64 // bytes held by the cache (blocks plus overhead)
 	CachedBlocks   int64
 	Evictions      int64 // blocks dropped to stay under MaxBytes
+	ReadAheads     int64 // background fetches started for sequential readers
 }
 
 // New validates cfg, applies defaults and builds a Fetcher.
@@ -106,6 +108,7 @@ func (f *Fetcher) Stats() Stats {
 		CachedBytes:    b,
 		CachedBlocks:   n,
 		Evictions:      ev,
+		ReadAheads:     f.readAheads.Load(),
 	}
 }
 

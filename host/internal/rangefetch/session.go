@@ -79,6 +79,12 @@ type Session struct {
 
 	fetched atomic.Int64 // bytes received or reserved for a body being read
 
+	// bgCtx bounds read-ahead; Close cancels it and waits for bg.
+	bgCtx  context.Context
+	bgStop context.CancelFunc
+	bg     sync.WaitGroup
+	ahead  int64 // bytes of read-ahead in flight; guarded by mu
+
 	mu     sync.Mutex
 	closed bool
 	pins   map[string]*version
@@ -89,10 +95,12 @@ type Session struct {
 // NewSession starts a call. ctx bounds every origin request made for it;
 // maxFetch is its budget of bytes fetched from origins (<= 0: no limit).
 func (f *Fetcher) NewSession(ctx context.Context, maxFetch int64) *Session {
-	return &Session{
+	s := &Session{
 		f: f, ctx: ctx, max: maxFetch, id: f.sessions.Add(1),
 		pins: make(map[string]*version), files: make(map[string]*localFile),
 	}
+	s.bgCtx, s.bgStop = context.WithCancel(ctx)
+	return s
 }
 
 // Fetched returns the bytes this session pulled from origins.
@@ -110,6 +118,8 @@ func (s *Session) Close() error {
 	files, scoped := s.files, s.scoped
 	s.files, s.scoped = nil, nil
 	s.mu.Unlock()
+	s.bgStop()
+	s.bg.Wait() // no read-ahead may cache a scoped block after its removal
 	var errs []error
 	for _, lf := range files {
 		errs = append(errs, lf.f.Close())
@@ -168,6 +178,7 @@ type Object struct {
 	v           *version   // remote
 	trustedHost string     // remote, trusted
 	lf          *localFile // local
+	ra          readahead  // remote
 }
 
 // Open opens src for this session. src is an http(s) URL; only when trusted
@@ -236,7 +247,7 @@ func (s *Session) Open(ctx context.Context, src string, trusted bool) (*Object, 
 		}
 		s.mu.Unlock()
 	}
-	return &Object{s: s, name: name, size: v.size, v: v, trustedHost: trustedHost}, nil
+	return &Object{s: s, name: name, size: v.size, v: v, trustedHost: trustedHost, ra: readahead{last: -1}}, nil
 }
 
 func isLocal(src string) bool {
@@ -439,6 +450,9 @@ func (o *Object) ReadAtContext(ctx context.Context, p []byte, off int64) (int, e
 func (o *Object) fill(ctx context.Context, p []byte, off int64) error {
 	f, bs := o.s.f, o.s.f.cfg.BlockSize
 	first, last := off/bs, (off+int64(len(p))-1)/bs
+	if from, to := o.ra.advise(first, last, (o.size+bs-1)/bs, bs, f.cfg.MaxBytes); from <= to {
+		o.readAhead(from, to)
+	}
 	var small [4]slot
 	slots := small[:0]
 	for i := first; i <= last; i++ {
