@@ -56,6 +56,7 @@ func newMetrics(reg prometheus.Registerer, fetch *rangefetch.Fetcher, inst *runt
 		counter("edgenome_cache_hits_total", "Block cache hits.", func() float64 { return float64(fetch.Stats().Hits) }),
 		counter("edgenome_cache_misses_total", "Block cache misses.", func() float64 { return float64(fetch.Stats().Misses) }),
 		counter("edgenome_origin_requests_total", "Requests made to origins.", func() float64 { return float64(fetch.Stats().OriginRequests) }),
+		counter("edgenome_origin_readaheads_total", "Background fetches started ahead of sequential readers.", func() float64 { return float64(fetch.Stats().ReadAheads) }),
 		counter("edgenome_origin_bytes_total", "Bytes fetched from origins.", func() float64 { return float64(fetch.Stats().BytesFetched) }),
 		gauge("edgenome_cache_bytes", "Bytes held in the block cache.", func() float64 { return float64(fetch.Stats().CachedBytes) }),
 		gauge("edgenome_instances_live", "Plugin instances in existence.", func() float64 { return float64(inst.Live.Load()) }),

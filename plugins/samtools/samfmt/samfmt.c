@@ -265,17 +265,22 @@ static int take(reader *r, size_t n, const uint8_t **p, size_t *got) {
 		r->bpos += n;
 		return 0;
 	}
-	if (r->tcap < n) {
-		size_t c = n < 4096 ? 4096 : n;
-		uint8_t *t = realloc(r->tmp, c);
-		if (!t) return fail(K_NOMEM, "out of memory for a %zu-byte record", n);
-		r->tmp = t;
-		r->tcap = c;
-	}
 	size_t have = 0;
 	for (;;) {
 		size_t k = r->blen - r->bpos;
 		if (k > n - have) k = n - have;
+		if (r->tcap < have + k) {
+			// Grown as the bytes arrive, not to n at once: a corrupt
+			// block_size near the end of a file is a truncation, as
+			// for the Go reader, not a huge allocation.
+			size_t c = r->tcap ? r->tcap : 4096;
+			while (c < have + k) c *= 2;
+			if (c > n) c = n;
+			uint8_t *t = realloc(r->tmp, c);
+			if (!t) return fail(K_NOMEM, "out of memory for a %zu-byte record", n);
+			r->tmp = t;
+			r->tcap = c;
+		}
 		memcpy(r->tmp + have, r->blk + r->bpos, k);
 		r->bpos += k;
 		have += k;
