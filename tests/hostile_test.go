@@ -243,17 +243,18 @@ func TestHostilePlugins(t *testing.T) {
 		return nil, fmt.Errorf("no such host %s", host)
 	})
 	haveC := true
-	var cWasm, cBad []byte
+	var cWasm, cBad, cMain, cSpinner []byte
 	if _, err := exec.LookPath("clang-14"); err != nil && os.Getenv("EDGENOME_REQUIRE_TOOLS") != "1" {
 		haveC = false
 		t.Log("clang-14 missing: the C plugin cases are skipped")
 	} else {
 		cWasm, cBad = buildC(t), buildC(t, "-DBADIMPORT")
+		cMain, cSpinner = buildC(t, "-DHELPER"), buildC(t, "-DSPINNER")
 	}
 	// A big object behind an allowed origin, for the fetch flood.
 	big := newOrigin(t, []byte(strings.Repeat("x", 4<<20)))
 	cfg := fmt.Sprintf(`fetch: {allowed_hosts: ["*:*", %q, %q], timeout: 2s}
-limits: {plugins: {testkit: {timeout: 1500ms, memory: 48MiB, max_output: 1MiB, max_fetch: 1MiB}, hostilec: {timeout: 1s}}}
+limits: {plugins: {testkit: {timeout: 1500ms, memory: 48MiB, max_output: 1MiB, max_fetch: 1MiB}, hostilec: {timeout: 1s}, hostileh: {timeout: 1s}}}
 `, allowedHost, strings.TrimPrefix(big.URL, "http://"))
 	opt.Logger = quietLogger(t)
 	h := startHostWith(t, cfg, opt, func(reg string) {
@@ -262,6 +263,15 @@ limits: {plugins: {testkit: {timeout: 1500ms, memory: 48MiB, max_output: 1MiB, m
 		if haveC {
 			installRaw(t, reg, "hostilec", cWasm, cManifest(t, "hostilec"))
 			installRaw(t, reg, "badimport", cBad, cManifest(t, "badimport"))
+			// A drop-in whose spin is in a helper module: the helper is
+			// rewritten for preemption like any main module.
+			m := cManifest(t, "hostileh") + "  - name: helper_spin\n    content_type: text/plain\nmodules:\n  - name: spinner\n    wasm: spinner.wasm\n"
+			dir := filepath.Join(reg, "hostileh")
+			os.MkdirAll(dir, 0o755)
+			sum := sha256.Sum256(cMain)
+			if err := pluginbuild.Install(dir, "hostileh", cMain, []byte(m), hex.EncodeToString(sum[:]), pluginbuild.Helper{Name: "spinner", Wasm: cSpinner}); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}, testkit, hostilePlugin)
 
@@ -318,6 +328,7 @@ limits: {plugins: {testkit: {timeout: 1500ms, memory: 48MiB, max_output: 1MiB, m
 		ssrf("redirect-metadata", redirect("http://169.254.169.254/latest/meta-data/"), "private or reserved"),
 		ssrf("file-scheme", "file:///etc/passwd", "local paths are only allowed for configured references"),
 		{name: "c-spin", path: "/plugin/hostilec/spin", status: 504, code: "timeout", msg: "time limit", plugin: "hostilec", export: "spin", needC: true},
+		{name: "c-helper-spin", path: "/plugin/hostileh/helper_spin", status: 504, code: "timeout", msg: "time limit", plugin: "hostileh", export: "helper_spin", needC: true},
 		{name: "c-exit", path: "/plugin/hostilec/exit", status: 500, code: "plugin_crashed", msg: "exit code 7", plugin: "hostilec", export: "exit", needC: true},
 		// Registry entries that never load: the caller gets 404, /plugins
 		// says why, edgenome_registry_errors counts them.
@@ -416,6 +427,9 @@ limits: {plugins: {testkit: {timeout: 1500ms, memory: 48MiB, max_output: 1MiB, m
 	if haveC {
 		if st, _, _ := h.get("/plugin/hostilec/noop"); st != 200 {
 			t.Errorf("C plugin noop after its spin and exit: %d", st)
+		}
+		if st, _, _ := h.get("/plugin/hostileh/noop"); st != 200 {
+			t.Errorf("C plugin noop after its helper's spin: %d", st)
 		}
 	}
 	settle(t, h, baseG, baseInst)

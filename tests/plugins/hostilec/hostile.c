@@ -1,12 +1,25 @@
 // Hostile test plugin in C (no libc): it spins, exits through WASI
 // proc_exit, and (built with -DBADIMPORT) imports a host function the host
-// does not have. It speaks the ABI only as far as the host checks it: the
-// ABI export, and exports returning 0 for success.
+// does not have; built with -DHELPER its export helper_spin calls spin in a
+// helper module, and built with -DSPINNER it is that helper (spin only). It
+// speaks the ABI only as far as the host checks it: the ABI export, and
+// exports returning 0 for success.
 // Build: clang-14 --target=wasm32-wasi -O2 -nostdlib -Wl,--no-entry -o hostilec.wasm hostile.c
 
 #define EXPORT(name) __attribute__((export_name(name)))
 
 static volatile unsigned sink;
+
+#ifdef SPINNER
+EXPORT("spin") int spin(void) {
+	unsigned x = 1;
+	for (;;) {
+		x = x * 22695477u + 1u;
+		if (x == 54321u)
+			sink = x;
+	}
+}
+#else
 
 __attribute__((import_module("wasi_snapshot_preview1"), import_name("proc_exit")))
 _Noreturn void proc_exit(int code);
@@ -36,3 +49,11 @@ EXPORT("spin") int spin(void) {
 }
 
 EXPORT("exit") int exit_export(void) { proc_exit(7); }
+
+#ifdef HELPER
+__attribute__((import_module("spinner"), import_name("spin")))
+int spinner_spin(void);
+
+EXPORT("helper_spin") int helper_spin(void) { return spinner_spin(); }
+#endif
+#endif
