@@ -22,6 +22,7 @@
 #include <string.h>
 #include <math.h>
 #include <wasi/api.h>
+#include <wasm_simd128.h>
 
 #define IMPORT(m, n) __attribute__((import_module(m), import_name(n)))
 #define EXPORT(n) __attribute__((export_name(n)))
@@ -481,12 +482,53 @@ static const char nt16[] = "=ACMGRSVTWYHKDBN";
 static const char cigar_chars[] = "MIDNSHP=XB??????";
 static uint16_t pair16[256];
 
+static const char digits2[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+// putu writes v in decimal, two digits per step: every loop iteration is
+// also a preemption test in the instrumented module.
 static inline char *putu(char *o, uint64_t v) {
 	char b[20];
 	int i = 20;
-	do { b[--i] = '0' + v % 10; v /= 10; } while (v);
+	while (v >= 100) {
+		uint64_t q = v / 100;
+		i -= 2;
+		memcpy(b + i, digits2 + 2 * (v - 100 * q), 2);
+		v = q;
+	}
+	if (v >= 10) { i -= 2; memcpy(b + i, digits2 + 2 * v, 2); }
+	else b[--i] = (char)('0' + v);
 	memcpy(o, b + i, 20 - i);
 	return o + 20 - i;
+}
+
+// putseq writes n bases packed two per byte (4-bit codes), 32 per step.
+static char *putseq(char *restrict o, const uint8_t *restrict sq, uint32_t n) {
+	const v128_t tab = wasm_v128_load(nt16);
+	const v128_t lo4 = wasm_i8x16_splat(15);
+	uint32_t h = n / 2, i = 0;
+	for (; i + 16 <= h; i += 16) {
+		v128_t b = wasm_v128_load(sq + i);
+		v128_t hi = wasm_i8x16_swizzle(tab, wasm_u8x16_shr(b, 4));
+		v128_t lo = wasm_i8x16_swizzle(tab, wasm_v128_and(b, lo4));
+		wasm_v128_store(o + 2 * i, wasm_i8x16_shuffle(hi, lo, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
+		wasm_v128_store(o + 2 * i + 16, wasm_i8x16_shuffle(hi, lo, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31));
+	}
+	for (; i < h; i++) memcpy(o + 2 * i, &pair16[sq[i]], 2);
+	o += 2 * h;
+	if (n & 1) *o++ = nt16[sq[h] >> 4];
+	return o;
+}
+
+// putqual writes n Phred qualities as ASCII (+33), 16 per step.
+static char *putqual(char *restrict o, const uint8_t *restrict q, uint32_t n) {
+	const v128_t k = wasm_i8x16_splat(33);
+	uint32_t i = 0;
+	for (; i + 16 <= n; i += 16) wasm_v128_store(o + i, wasm_i8x16_add(wasm_v128_load(q + i), k));
+	for (; i < n; i++) o[i] = (char)(q[i] + 33);
+	return o + n;
 }
 
 static inline char *puti(char *o, int64_t v) {
@@ -557,12 +599,10 @@ static int format(const record *c) {
 	o = puti(o, c->tlen); *o++ = '\t';
 	if (c->lseq) {
 		const uint8_t *sq = d + c->seq, *ql = sq + (c->lseq + 1) / 2;
-		uint32_t i = 0;
-		for (; i < c->lseq / 2; i++) { memcpy(o, &pair16[sq[i]], 2); o += 2; }
-		if (c->lseq & 1) *o++ = nt16[sq[i] >> 4];
+		o = putseq(o, sq, c->lseq);
 		*o++ = '\t';
 		if (ql[0] == 0xff) *o++ = '*';
-		else for (i = 0; i < c->lseq; i++) *o++ = ql[i] + 33;
+		else o = putqual(o, ql, c->lseq);
 	} else { *o++ = '*'; *o++ = '\t'; *o++ = '*'; }
 	const uint8_t *a = d + c->aux, *end = d + c->len;
 	while (end - a >= 4) {
