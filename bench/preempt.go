@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,15 @@ import (
 
 	"github.com/edgenome/edgenome/host/app"
 )
+
+// geomean is the geometric mean of durations.
+func geomean(ds []time.Duration) time.Duration {
+	l := 0.0
+	for _, d := range ds {
+		l += math.Log(float64(d))
+	}
+	return time.Duration(math.Exp(l / float64(len(ds))))
+}
 
 // benchPreempt: what making plugins stoppable costs. Each workload runs
 // with the module rewriting of host/internal/preempt (the default), with no
@@ -40,20 +50,43 @@ func benchPreempt(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	// A loop's speed depends on where its machine code lands, by up to
+	// 1.4x for the test loops, instrumented or not (see padding in
+	// env.go). So every workload runs at several placements: the plugin as
+	// built, and built with padding code before its own. Rows show
+	// geometric means; the per-placement ratios follow the table.
+	placements := 4
+	if e.quick {
+		placements = 2
+	}
 	work := []struct {
-		name, plugin, path string
+		name, plugin, path string // path: {p} is the plugin's registry name
 		body               []byte
 	}{
-		{"tight loop (LCG, Go)", "tests/plugins/testkit", fmt.Sprintf("/plugin/testkit/lcg?n=%d", 200_000_000/scale), nil},
-		{"byte loop (Go)", "tests/plugins/testkit", fmt.Sprintf("/plugin/testkit/bytesum?n=%d", 200/scale), nil},
-		{"wgsim 200k pairs", "plugins/wgsim", fmt.Sprintf("/plugin/wgsim?ref=abacas&n=%d&seed=3", 200_000/scale), nil},
-		{"kmer histo k=21", "plugins/kmer", "/plugin/kmer/histo?ref=abacas&k=21", nil},
-		{"samtools view", "plugins/samtools", "/plugin/samtools/view?bam=" + origin.URL + "/sim.bam", nil},
-		{"fastqc fqchk (gzip body)", "plugins/fastqc", "/plugin/fastqc?format=fqchk", reads},
+		{"tight loop (LCG, Go)", "tests/plugins/testkit", fmt.Sprintf("/plugin/{p}/lcg?n=%d", 200_000_000/scale), nil},
+		{"byte loop (Go)", "tests/plugins/testkit", fmt.Sprintf("/plugin/{p}/bytesum?n=%d", 200/scale), nil},
+		{"wgsim 200k pairs", "plugins/wgsim", fmt.Sprintf("/plugin/{p}?ref=abacas&n=%d&seed=3", 200_000/scale), nil},
+		{"kmer histo k=21", "plugins/kmer", "/plugin/{p}/histo?ref=abacas&k=21", nil},
+		{"samtools view", "plugins/samtools", "/plugin/{p}/view?bam=" + origin.URL + "/sim.bam", nil},
+		{"fastqc fqchk (gzip body)", "plugins/fastqc", "/plugin/{p}?format=fqchk", reads},
 	}
 	cfg := fmt.Sprintf("references: [{name: abacas, fasta: %q}]\nfetch: {allowed_hosts: [%q]}\nlimits: {default: {timeout: 600s, max_output: 8GiB%%s}, plugins: {testkit: {timeout: 600s}}}\n",
 		fa, strings.TrimPrefix(origin.URL, "http://"))
-	plugins := []string{"tests/plugins/testkit", "plugins/wgsim", "plugins/kmer", "plugins/samtools", "plugins/fastqc"}
+	var plugins []string
+	for _, p := range []string{"tests/plugins/testkit", "plugins/wgsim", "plugins/kmer", "plugins/samtools", "plugins/fastqc"} {
+		plugins = append(plugins, p)
+		for v := 1; v < placements; v++ {
+			plugins = append(plugins, fmt.Sprintf("%s#pad%d", p, v))
+		}
+	}
+	// at is w's path at placement v: <name>padV is <name> with padding.
+	at := func(path, plugin string, v int) string {
+		name := filepath.Base(plugin)
+		if v > 0 {
+			name += fmt.Sprintf("pad%d", v)
+		}
+		return strings.Replace(path, "{p}", name, 1)
+	}
 	modes := []struct {
 		name string
 		opt  app.Options
@@ -76,46 +109,52 @@ func benchPreempt(ctx context.Context, e *env) error {
 		defer h.close()
 		hosts[m.name] = h
 	}
-	times := map[string]map[string]time.Duration{}
+	// times[mode][workload][placement] is the best run.
+	times := map[string]map[string][]time.Duration{}
 	for _, m := range modes {
-		times[m.name] = map[string]time.Duration{}
+		times[m.name] = map[string][]time.Duration{}
 	}
-	rounds := 9
+	rounds := 5 // at each placement
 	if e.quick {
 		rounds = 3
 	}
 	for _, w := range work {
-		run := func(mode string) error {
+		for _, m := range modes {
+			times[m.name][w.name] = make([]time.Duration, placements)
+		}
+		run := func(mode string, v int) error {
 			d, err := timed(1, func() error {
 				if w.body != nil {
-					return post(hosts[mode].base+w.path, w.body)
+					return post(hosts[mode].base+at(w.path, w.plugin, v), w.body)
 				}
-				_, err := get(hosts[mode].base + w.path)
+				_, err := get(hosts[mode].base + at(w.path, w.plugin, v))
 				return err
 			})
 			if err != nil {
 				return fmt.Errorf("%s in mode %s: %w", w.name, mode, err)
 			}
-			if old, ok := times[mode][w.name]; !ok || d < old {
-				times[mode][w.name] = d
+			if old := times[mode][w.name][v]; old == 0 || d < old {
+				times[mode][w.name][v] = d
 			}
 			return nil
 		}
-		for i := range rounds + 1 { // the first round warms up
-			order := []string{"none", "instrument"}
-			if i%2 == 1 {
-				order[0], order[1] = order[1], order[0]
-			}
-			for _, mode := range order {
-				if err := run(mode); err != nil {
-					return err
+		for v := range placements {
+			for i := range rounds + 1 { // the first round warms up
+				order := []string{"none", "instrument"}
+				if i%2 == 1 {
+					order[0], order[1] = order[1], order[0]
 				}
-				if i == 0 {
-					delete(times[mode], w.name)
+				for _, mode := range order {
+					if err := run(mode, v); err != nil {
+						return err
+					}
+					if i == 0 {
+						times[mode][w.name][v] = 0
+					}
 				}
 			}
 		}
-		if err := run("wazero"); err != nil { // slow enough that one run says all
+		if err := run("wazero", 0); err != nil { // slow enough that one run says all
 			return err
 		}
 	}
@@ -123,10 +162,24 @@ func benchPreempt(ctx context.Context, e *env) error {
 	fmt.Println()
 	fmt.Println("| workload | no preemption (unsafe) | instrument (default) | ratio | wazero WithCloseOnContextDone | ratio | target |")
 	fmt.Println("|---|---|---|---|---|---|---|")
+	var notes []string
 	for _, w := range work {
-		none, ins, wz := times["none"][w.name], times["instrument"][w.name], times["wazero"][w.name]
-		fmt.Printf("| %s | %s | %s | %.2f | %s | %.2f | instrument <= 1.15 |\n", w.name, ms(none), ms(ins),
-			ins.Seconds()/none.Seconds(), ms(wz), wz.Seconds()/none.Seconds())
+		none, ins := geomean(times["none"][w.name]), geomean(times["instrument"][w.name])
+		wz := times["wazero"][w.name][0]
+		var rs []string
+		for v := range placements {
+			rs = append(rs, fmt.Sprintf("%.2f", times["instrument"][w.name][v].Seconds()/times["none"][w.name][v].Seconds()))
+		}
+		notes = append(notes, fmt.Sprintf("%s: %s.", w.name, strings.Join(rs, ", ")))
+		name := w.name
+		fmt.Printf("| %s | %s | %s | %.2f | %s | %.2f | instrument <= 1.15 |\n", name, ms(none), ms(ins),
+			ins.Seconds()/none.Seconds(), ms(wz), wz.Seconds()/times["none"][w.name][0].Seconds())
+	}
+	fmt.Println()
+	fmt.Printf("No preemption and instrument: geometric means over %d placements of each plugin's code, the plugin as built and built with padding code before its own (bench/env.go, padding), since a loop's speed depends on where its machine code lands; the wazero column is the plugin as built. Instrument/none at each placement, as built first:\n", placements)
+	fmt.Println()
+	for _, n := range notes {
+		fmt.Println("- " + n)
 	}
 	fmt.Println()
 	return nil

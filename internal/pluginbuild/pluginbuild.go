@@ -17,6 +17,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -31,6 +32,10 @@ var nameLine = regexp.MustCompile(`(?m)^name:\s*([a-z][a-z0-9_]*)\s*$`)
 // package to compile (the folder itself, or its wasm/ subfolder).
 type Source struct {
 	Dir string // folder holding plugin.yaml
+	// Extra adds Go files (name -> contents) to the package for this build
+	// only, through go build -overlay; the benchmark uses it to move code
+	// to other addresses.
+	Extra map[string]string
 }
 
 // Name reads the plugin's name from its manifest.
@@ -107,6 +112,14 @@ func Build(ctx context.Context, src Source, registryDir string) (string, error) 
 		built = append(built, Helper{Name: h, Wasm: w})
 	}
 	args := append([]string{"build", "-buildmode=c-shared", "-trimpath"}, tags...)
+	if len(src.Extra) > 0 {
+		ov, err := overlay(pkg, src.Extra)
+		if err != nil {
+			return "", fmt.Errorf("building %s: %w", name, err)
+		}
+		defer os.RemoveAll(filepath.Dir(ov))
+		args = append(args, "-overlay", ov)
+	}
 	cmd := exec.CommandContext(ctx, "go", append(args, "-o", tmp.Name(), ".")...)
 	cmd.Dir = pkg
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
@@ -125,6 +138,41 @@ func Build(ctx context.Context, src Source, registryDir string) (string, error) 
 		return "", err
 	}
 	return name, nil
+}
+
+// overlay writes files and the go build -overlay map that adds them to the
+// package in pkg, and returns the map's path.
+func overlay(pkg string, files map[string]string) (string, error) {
+	dir, err := os.MkdirTemp("", "pluginbuild-overlay-")
+	if err != nil {
+		return "", err
+	}
+	repl := map[string]string{}
+	for name, text := range files {
+		if filepath.Base(name) != name || !strings.HasSuffix(name, ".go") {
+			os.RemoveAll(dir)
+			return "", fmt.Errorf("extra file %q: want a .go file name without a folder", name)
+		}
+		if _, err := os.Stat(filepath.Join(pkg, name)); err == nil {
+			os.RemoveAll(dir)
+			return "", fmt.Errorf("extra file %q: the package has one", name)
+		}
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
+		repl[filepath.Join(pkg, name)] = f
+	}
+	b, err := json.Marshal(map[string]any{"Replace": repl})
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "overlay.json"), b, 0o644)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return filepath.Join(dir, "overlay.json"), nil
 }
 
 // Clang is the C compiler for helper modules.

@@ -3,6 +3,7 @@ package pluginbuild
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -68,5 +69,45 @@ func TestInstallHelpers(t *testing.T) {
 	}
 	if err := Install(dir, "p", []byte("main"), []byte("name: p\n"), "abc", helpers[0]); err == nil {
 		t.Error("a helper missing from the manifest was installed")
+	}
+}
+
+func TestOverlay(t *testing.T) {
+	pkg := t.TempDir()
+	os.WriteFile(filepath.Join(pkg, "main.go"), []byte("package main\n"), 0o644)
+	for _, tc := range []struct {
+		name    string
+		files   map[string]string
+		wantErr string
+	}{
+		{"adds a file", map[string]string{"pad.go": "package main\n"}, ""},
+		{"not Go", map[string]string{"pad.txt": "x"}, "want a .go file"},
+		{"in a folder", map[string]string{"sub/pad.go": "package main\n"}, "without a folder"},
+		{"replaces a file", map[string]string{"main.go": "package main\n"}, "the package has one"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ov, err := overlay(pkg, tc.files)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("overlay: %v, want an error with %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer os.RemoveAll(filepath.Dir(ov))
+			var m struct{ Replace map[string]string }
+			b, _ := os.ReadFile(ov)
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			for name, text := range tc.files {
+				f, ok := m.Replace[filepath.Join(pkg, name)]
+				if got, _ := os.ReadFile(f); !ok || string(got) != text {
+					t.Errorf("%s: overlay maps to %q holding %q", name, f, got)
+				}
+			}
+		})
 	}
 }

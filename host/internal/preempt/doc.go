@@ -51,8 +51,10 @@
 //
 // Measured with `go run ./bench -only preempt` (one call over HTTP, best of 5, modes alternating) and
 // BenchmarkOverhead (fastest of 15 alternating calls, CPU time): see README "Measured" for the
-// current table. The figures vary with code placement: the same loop measured 0.74x to 1.4x of the
-// original across builds, because the inserted code moves everything after it.
+// current table. The figures vary with code placement: the same loop measured 0.72x to 1.4x of the
+// original across builds, because the inserted code moves everything after it; the benchmark
+// therefore measures every plugin at four placements (padding code compiled in before it) and
+// reports geometric means.
 // A check costs about a microsecond; with epoch mode a call checks in about 1,000 times a second, so
 // a call stops within ~1 ms of its deadline and a garbage collection waits ~1 ms per spinning guest.
 // Rewriting the 2.4 MB Go test plugin takes 10-13 ms (BenchmarkInstrument).
