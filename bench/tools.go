@@ -363,13 +363,23 @@ func benchSamtools(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	var served atomic.Int64
+	var served, busy atomic.Int64
 	fs := http.FileServer(http.Dir(filepath.Dir(bam)))
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		busy.Add(1)
+		defer busy.Add(-1)
 		cw := &countingWriter{ResponseWriter: w}
 		fs.ServeHTTP(cw, r)
 		served.Add(cw.n)
 	}))
+	// quiet waits until the origin has finished every response, such as
+	// read-ahead that an earlier call cancelled as it ended: its bytes must
+	// not count against the next measurement.
+	quiet := func() {
+		for deadline := time.Now().Add(5 * time.Second); busy.Load() > 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	defer origin.Close()
 	h, err := e.startHost(fmt.Sprintf("fetch: {allowed_hosts: [%q]}\nlimits: {plugins: {samtools: {max_output: 8GiB}}}\n",
 		strings.TrimPrefix(origin.URL, "http://")), "plugins/samtools")
@@ -409,6 +419,7 @@ func benchSamtools(ctx context.Context, e *env) error {
 	}
 	seq := bamFirstSeq(bam)
 	reg := seq + ":1000000-1001000"
+	quiet()
 	served.Store(0)
 	if _, err := get(h.base + "/plugin/samtools/view?bam=" + origin.URL + "/sim.bam&region=" + reg); err != nil {
 		return err
