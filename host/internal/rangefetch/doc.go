@@ -33,6 +33,14 @@
 //   - Concurrent misses on one block make one origin request; the missing
 //     blocks of one read that are adjacent are fetched by one ranged request.
 //
+// # Read-ahead
+//
+// An object read front to back is fetched ahead of its reader in the
+// background (readahead.go), once 512 KiB have been read in order, in runs
+// that double up to 4 MiB. It is bounded by the cache (an eighth), by half of
+// the session's remaining budget, and by the session: Close cancels it and
+// waits for it.
+//
 // # Address guard
 //
 // Untrusted URLs must match Config.AllowedHosts ([Fetcher.CheckURL]) on the

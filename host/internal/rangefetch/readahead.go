@@ -8,10 +8,10 @@ import "sync"
 // is read front to back fetches ahead of the reader, in the background, in
 // runs that double from raMinBytes up to raMaxBytes; one read elsewhere ends
 // it. It starts only once 512 KiB past the first block have been read in
-// order (the ninth 64 KiB block), so a region query, which reads a few
-// neighbouring blocks, fetches nothing it does not read,
-// and it stays within an eighth of the cache (none in a cache too small for
-// that), so blocks fetched ahead are not evicted before they are read.
+// order (the ninth 64 KiB block), so that a region query, which reads a few
+// neighbouring blocks, fetches nothing it does not read. It stays within an
+// eighth of the cache (none in a cache too small for that), so that blocks
+// fetched ahead are not evicted before they are read.
 const (
 	raStartBytes = 512 << 10 // read in order before the first fetch ahead
 	raMinBytes   = 256 << 10
@@ -66,9 +66,10 @@ func (r *readahead) advise(first, last, nblocks, bs, cacheBytes int64) (from, to
 
 // readAhead fetches blocks [from, to] of o in the background: those neither
 // cached nor in flight, in one request per run. It keeps half of the
-// session's remaining fetch budget for the reader's own reads, and gives up
-// silently: a block it fails to fetch is fetched again, with its error, by
-// the reader that needs it.
+// session's remaining fetch budget for the reader's own reads. Its failures
+// are nobody's until a reader needs the block: a reader waiting on a failed
+// run gets its error as if it had made the request itself, or, when the run
+// was stopped by the budget or the end of the call, fetches the block again.
 func (o *Object) readAhead(from, to int64) {
 	s, f, bs := o.s, o.s.f, o.s.f.cfg.BlockSize
 	s.mu.Lock()
@@ -78,20 +79,20 @@ func (o *Object) readAhead(from, to int64) {
 	}
 	if s.max > 0 {
 		// Runs still in flight have not reserved their bytes yet.
-		spare := (s.max - s.fetched.Load() - s.ahead) / 2
+		spare := (s.max - s.fetched.Load() - s.aheadBytes) / 2
 		to = min(to, from+spare/bs-1)
 		if to < from {
 			return
 		}
 	}
 	n := (to - from + 1) * bs
-	s.ahead += n
+	s.aheadBytes += n
 	s.bg.Add(1)
 	f.readAheads.Add(1)
 	go func() {
 		defer func() {
 			s.mu.Lock()
-			s.ahead -= n
+			s.aheadBytes -= n
 			s.mu.Unlock()
 			s.bg.Done()
 		}()

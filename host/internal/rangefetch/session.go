@@ -80,10 +80,10 @@ type Session struct {
 	fetched atomic.Int64 // bytes received or reserved for a body being read
 
 	// bgCtx bounds read-ahead; Close cancels it and waits for bg.
-	bgCtx  context.Context
-	bgStop context.CancelFunc
-	bg     sync.WaitGroup
-	ahead  int64 // bytes of read-ahead in flight; guarded by mu
+	bgCtx      context.Context
+	bgStop     context.CancelFunc
+	bg         sync.WaitGroup
+	aheadBytes int64 // read-ahead in flight, not yet reserved; guarded by mu
 
 	mu     sync.Mutex
 	closed bool
