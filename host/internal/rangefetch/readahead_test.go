@@ -210,3 +210,29 @@ func TestCloseWaitsForReadAhead(t *testing.T) {
 		t.Errorf("%d blocks cached after Close of a session-scoped object", st.CachedBlocks)
 	}
 }
+
+// Blocks already cached inside a read-ahead range split it into runs, each
+// block landing where it belongs.
+func TestReadAheadAroundCachedBlocks(t *testing.T) {
+	data := testData(64*raBlock, 25)
+	o := newOrigin(t, data)
+	f := newTestFetcher(t, Config{BlockSize: raBlock, MaxBytes: 64 << 20}, o)
+	s := f.NewSession(context.Background(), 0)
+	defer s.Close()
+	obj, err := s.Open(context.Background(), o.url("/g"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := make([]byte, 10)
+	for _, b := range []int64{14, 20, 21, 30} { // cached before the scan reaches them
+		if _, err := obj.ReadAt(p, b*raBlock); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := readAll(t, obj, raBlock); !bytes.Equal(got, data) {
+		t.Fatal("wrong bytes")
+	}
+	if f.Stats().ReadAheads == 0 {
+		t.Error("no read-ahead: the test does not test the gaps")
+	}
+}

@@ -500,8 +500,9 @@ func (o *Object) fill(ctx context.Context, p []byte, off int64) error {
 }
 
 // fetchOwned fetches the slots this reader owns, one request per run of
-// adjacent blocks. After a failure the remaining owned flights are
-// abandoned so their waiters retry on their own.
+// adjacent blocks (adjacent in the file, not only in slots: read-ahead
+// passes only the blocks it claimed). After a failure the remaining owned
+// flights are abandoned so their waiters retry on their own.
 func (o *Object) fetchOwned(ctx context.Context, slots []slot) error {
 	f := o.s.f
 	maxRun := max(1, maxRunBytes/int(f.cfg.BlockSize))
@@ -512,7 +513,7 @@ func (o *Object) fetchOwned(ctx context.Context, slots []slot) error {
 			continue
 		}
 		j := i + 1
-		for j < len(slots) && slots[j].own && j-i < maxRun {
+		for j < len(slots) && slots[j].own && slots[j].idx == slots[j-1].idx+1 && j-i < maxRun {
 			j++
 		}
 		if firstErr != nil {
