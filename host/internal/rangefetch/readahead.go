@@ -21,9 +21,9 @@ const (
 // readahead is one object's sequential-read detector.
 type readahead struct {
 	mu     sync.Mutex
-	last   int64 // last block of the previous read; -1 before the first
+	last   int64 // last block of the previous read
 	streak int   // reads in a row that moved to the next block
-	window int64 // blocks to keep ahead of the reader
+	window int64 // blocks to keep ahead of the reader; 0 before the first read
 	ahead  int64 // last block already asked for ahead of the reader
 }
 

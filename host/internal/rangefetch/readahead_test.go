@@ -64,7 +64,7 @@ func TestAdvise(t *testing.T) {
 	}{"scan", 1000, cache, scan})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := readahead{last: -1}
+			var r readahead
 			for i, st := range tc.steps {
 				from, to := r.advise(st.first, st.last, tc.nblocks, bs, tc.cache)
 				if to < from && st.to < st.from {
@@ -81,19 +81,26 @@ func TestAdvise(t *testing.T) {
 // raBlock is the default block size: read-ahead's thresholds are in bytes.
 const raBlock = 64 << 10
 
+// openRA opens o's object, in blocks of raBlock, in a session with the
+// given fetch budget that the test's cleanup closes.
+func openRA(t *testing.T, o *testOrigin, budget int64) (*Fetcher, *Session, *Object) {
+	t.Helper()
+	f := newTestFetcher(t, Config{BlockSize: raBlock, MaxBytes: 64 << 20}, o)
+	s := f.NewSession(context.Background(), budget)
+	t.Cleanup(func() { s.Close() })
+	obj, err := s.Open(context.Background(), o.url("/obj"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, s, obj
+}
+
 // A scan in block-sized reads makes a few large requests, not one per block,
 // and fetches every byte exactly once.
 func TestReadAheadScan(t *testing.T) {
 	const blocks = 256
 	data := testData(blocks*raBlock+77, 21)
-	o := newOrigin(t, data)
-	f := newTestFetcher(t, Config{BlockSize: raBlock, MaxBytes: 64 << 20}, o)
-	s := f.NewSession(context.Background(), 0)
-	defer s.Close()
-	obj, err := s.Open(context.Background(), o.url("/scan"), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, s, obj := openRA(t, newOrigin(t, data), 0)
 	if got := readAll(t, obj, raBlock); !bytes.Equal(got, data) {
 		t.Fatal("wrong bytes")
 	}
@@ -110,14 +117,7 @@ func TestReadAheadScan(t *testing.T) {
 // fetches exactly those blocks.
 func TestReadAheadNotForQueries(t *testing.T) {
 	data := testData(100*raBlock, 22)
-	o := newOrigin(t, data)
-	f := newTestFetcher(t, Config{BlockSize: raBlock, MaxBytes: 64 << 20}, o)
-	s := f.NewSession(context.Background(), 0)
-	defer s.Close()
-	obj, err := s.Open(context.Background(), o.url("/q"), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, s, obj := openRA(t, newOrigin(t, data), 0)
 	p := make([]byte, 100)
 	offs := []int64{0, 200, 99*raBlock + 10}
 	for b := int64(40); b < 48; b++ {
@@ -137,15 +137,8 @@ func TestReadAheadNotForQueries(t *testing.T) {
 // stops two blocks short of its budget still succeeds.
 func TestReadAheadKeepsBudget(t *testing.T) {
 	data := testData(100*raBlock, 23)
-	o := newOrigin(t, data)
-	f := newTestFetcher(t, Config{BlockSize: raBlock, MaxBytes: 64 << 20}, o)
 	const read = 20
-	s := f.NewSession(context.Background(), (read+2)*raBlock)
-	defer s.Close()
-	obj, err := s.Open(context.Background(), o.url("/b"), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, _, obj := openRA(t, newOrigin(t, data), (read+2)*raBlock)
 	p := make([]byte, raBlock)
 	for i := int64(0); i < read; i++ {
 		if _, err := obj.ReadAt(p, i*raBlock); err != nil {
@@ -215,14 +208,7 @@ func TestCloseWaitsForReadAhead(t *testing.T) {
 // block landing where it belongs.
 func TestReadAheadAroundCachedBlocks(t *testing.T) {
 	data := testData(64*raBlock, 25)
-	o := newOrigin(t, data)
-	f := newTestFetcher(t, Config{BlockSize: raBlock, MaxBytes: 64 << 20}, o)
-	s := f.NewSession(context.Background(), 0)
-	defer s.Close()
-	obj, err := s.Open(context.Background(), o.url("/g"), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, _, obj := openRA(t, newOrigin(t, data), 0)
 	p := make([]byte, 10)
 	for _, b := range []int64{14, 20, 21, 30} { // cached before the scan reaches them
 		if _, err := obj.ReadAt(p, b*raBlock); err != nil {

@@ -247,7 +247,7 @@ func (s *Session) Open(ctx context.Context, src string, trusted bool) (*Object, 
 		}
 		s.mu.Unlock()
 	}
-	return &Object{s: s, name: name, size: v.size, v: v, trustedHost: trustedHost, ra: readahead{last: -1}}, nil
+	return &Object{s: s, name: name, size: v.size, v: v, trustedHost: trustedHost}, nil
 }
 
 func isLocal(src string) bool {
