@@ -36,32 +36,26 @@ func mergeData(wasm []byte) ([]byte, error) {
 	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" {
 		return nil, errDataLayout
 	}
-	pos := 8
+	var data []byte // the data section's contents
 	dataStart, dataEnd, countStart, countEnd := -1, -1, -1, -1
-	for pos < len(wasm) {
-		id := wasm[pos]
-		size, n := uvarint(wasm[pos+1:])
-		if n <= 0 {
+	for p := wasm[8:]; len(p) > 0; {
+		body, rest, ok := vec(p[1:])
+		if !ok {
 			return nil, errDataLayout
 		}
-		body := pos + 1 + n
-		end := body + int(size)
-		if end > len(wasm) || end < body {
-			return nil, errDataLayout
-		}
-		switch id {
+		start, end := len(wasm)-len(p), len(wasm)-len(rest)
+		switch p[0] {
 		case 11:
-			dataStart, dataEnd = pos, end
+			data, dataStart, dataEnd = body, start, end
 		case 12:
-			countStart, countEnd = pos, end
+			countStart, countEnd = start, end
 		}
-		pos = end
+		p = rest
 	}
 	if dataStart < 0 {
 		return nil, errDataLayout
 	}
-	_, n := uvarint(wasm[dataStart+1:])
-	p := wasm[dataStart+1+n : dataEnd]
+	p := data
 	count, n := uvarint(p)
 	if n <= 0 || count > uint64(len(p)) {
 		return nil, errDataLayout
