@@ -75,11 +75,6 @@ func install(t testing.TB, entry, registry, as string) {
 	}
 }
 
-func lastLine(s string) string {
-	s = strings.TrimRight(s, "\n")
-	return s[strings.LastIndexByte(s, '\n')+1:]
-}
-
 // host is a running edgenome for one test.
 type host struct {
 	t        testing.TB
@@ -187,6 +182,20 @@ func (h *host) post(path, contentType string, body io.Reader) (int, string, http
 		h.t.Fatalf("POST %s: reading body: %v", path, err)
 	}
 	return resp.StatusCode, string(b), resp.Header
+}
+
+// getStream fetches a path and returns status and body, with the error
+// that cut the body short (an aborted stream) or prevented the request
+// (status 0). It does not fail the test: fuzz targets call it, where h.t is
+// the *testing.F.
+func (h *host) getStream(path string) (int, []byte, error) {
+	resp, err := h.client.Get(h.base + path)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
 }
 
 // readAll drains a response, reporting a broken stream as an error.

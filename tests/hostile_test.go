@@ -41,15 +41,16 @@ func quietLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))
 }
 
-// installRaw writes a registry entry from bytes and a manifest.
-func installRaw(t testing.TB, registry, name string, wasm []byte, manifest string) {
+// installRaw writes a registry entry from bytes and a manifest, with its
+// helper modules.
+func installRaw(t testing.TB, registry, name string, wasm []byte, manifest string, helpers ...pluginbuild.Helper) {
 	t.Helper()
 	dir := filepath.Join(registry, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(wasm)
-	if err := pluginbuild.Install(dir, name, wasm, []byte(manifest), hex.EncodeToString(sum[:])); err != nil {
+	if err := pluginbuild.Install(dir, name, wasm, []byte(manifest), hex.EncodeToString(sum[:]), helpers...); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -58,7 +59,7 @@ func installRaw(t testing.TB, registry, name string, wasm []byte, manifest strin
 // when clang-14 is missing, like the preempt tests).
 func buildC(t testing.TB, defines ...string) []byte {
 	t.Helper()
-	clang := testenv.Tool(t, "clang-14")
+	clang := testenv.Tool(t, pluginbuild.Clang)
 	out := filepath.Join(t.TempDir(), "hostilec.wasm")
 	args := append([]string{"--target=wasm32-wasi", "-O2", "-nostdlib", "-Wl,--no-entry", "-o", out}, defines...)
 	args = append(args, filepath.Join(testenv.RepoRoot(t), "tests/plugins/hostilec/hostile.c"))
@@ -266,12 +267,7 @@ limits: {plugins: {testkit: {timeout: 1500ms, memory: 48MiB, max_output: 1MiB, m
 			// A drop-in whose spin is in a helper module: the helper is
 			// rewritten for preemption like any main module.
 			m := cManifest(t, "hostileh") + "  - name: helper_spin\n    content_type: text/plain\nmodules:\n  - name: spinner\n    wasm: spinner.wasm\n"
-			dir := filepath.Join(reg, "hostileh")
-			os.MkdirAll(dir, 0o755)
-			sum := sha256.Sum256(cMain)
-			if err := pluginbuild.Install(dir, "hostileh", cMain, []byte(m), hex.EncodeToString(sum[:]), pluginbuild.Helper{Name: "spinner", Wasm: cSpinner}); err != nil {
-				t.Fatal(err)
-			}
+			installRaw(t, reg, "hostileh", cMain, m, pluginbuild.Helper{Name: "spinner", Wasm: cSpinner})
 		}
 	}, testkit, hostilePlugin)
 

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/edgenome/edgenome/internal/pluginbuild"
 )
 
 // waitFor polls until cond holds or the deadline passes.
@@ -117,9 +119,9 @@ func TestBrokenEntriesAreSkipped(t *testing.T) {
 	wasmAs := func(b []byte) func(dir string) {
 		return func(dir string) {
 			m, _ := os.ReadFile(filepath.Join(dir, "plugin.yaml"))
-			os.WriteFile(filepath.Join(dir, filepath.Base(dir)+".wasm"), b, 0o644)
-			s := strings.Replace(string(m), lastLine(string(m)), fmt.Sprintf("sha256: %x", sha256.Sum256(b)), 1)
-			os.WriteFile(filepath.Join(dir, "plugin.yaml"), []byte(s), 0o644)
+			if err := pluginbuild.Install(dir, filepath.Base(dir), b, m, fmt.Sprintf("%x", sha256.Sum256(b))); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	// 15 bytes whose data section claims 2.4 billion segments: wazero 1.12 allocates for all of them
@@ -133,13 +135,7 @@ func TestBrokenEntriesAreSkipped(t *testing.T) {
 			m, _ := os.ReadFile(filepath.Join(dir, "plugin.yaml"))
 			os.WriteFile(filepath.Join(dir, "plugin.yaml"), []byte(strings.Replace(string(m), "abi: 1", "abi: 99", 1)), 0o644)
 		},
-		"notwasm": func(dir string) {
-			m, _ := os.ReadFile(filepath.Join(dir, "plugin.yaml"))
-			// A correct sha256 of bytes that are not Wasm.
-			os.WriteFile(filepath.Join(dir, "notwasm.wasm"), []byte("hello"), 0o644)
-			s := strings.Replace(string(m), lastLine(string(m)), "sha256: 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", 1)
-			os.WriteFile(filepath.Join(dir, "plugin.yaml"), []byte(s), 0o644)
-		},
+		"notwasm": wasmAs([]byte("hello")), // a correct sha256 of bytes that are not Wasm
 	}
 	for name, breakIt := range bad {
 		install(t, entry, h.registry, name)

@@ -6,15 +6,13 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/edgenome/edgenome/internal/bgzfblock"
 	"github.com/edgenome/edgenome/internal/testenv"
@@ -42,53 +40,45 @@ func FuzzSamtoolsRecordPath(f *testing.F) {
 	}
 	f.Add(fuzzRecord(0, 99, "r", 0, 1, []uint32{1<<4 | 0}, "A", nil), uint16(1), uint16(16), uint8(30), true)
 
-	origin := &memOrigin{files: map[string][]byte{}}
-	o := newOriginHandler(f, origin)
-	h := startHost(f, fmt.Sprintf("fetch: {allowed_hosts: [%q]}\n", strings.TrimPrefix(o.URL, "http://")), samtoolsPlugin)
+	dir := f.TempDir()
+	o := serveDir(f, dir)
+	h := startHost(f, fmt.Sprintf("fetch: {allowed_hosts: [%q]}\n", strings.TrimPrefix(o.url, "http://")), samtoolsPlugin)
+	var seq atomic.Int64
 	hdr := fuzzHeader()
 	f.Fuzz(func(t *testing.T, recs []byte, req, excl uint16, mapq uint8, count bool) {
 		if len(recs) > 1<<20 {
 			return
 		}
-		raw := append(bytes.Clone(hdr), recs...)
-		var file []byte
-		for off := 0; off < len(raw); off += 0xff00 {
-			file = bgzfblock.Append(file, raw[off:min(off+0xff00, len(raw))], 1)
-		}
-		file = append(file, bgzfblock.EOF...)
+		file := bgzfblock.File(append(bytes.Clone(hdr), recs...), 1)
 
 		opt := samtools.ViewOptions{Count: count, RequireFlags: req, ExcludeFlags: excl, MinMapQ: int(mapq)}
 		var want bytes.Buffer
 		werr := samtools.View(context.Background(), samtools.Source{R: bytes.NewReader(file), Size: int64(len(file)), Name: "fuzz.bam"}, samtools.Source{}, &want, opt)
 
-		name := origin.put(file)
-		defer origin.drop(name)
-		q := url.Values{"bam": {o.URL + "/" + name}, "require_flags": {fmt.Sprint(req)}, "exclude_flags": {fmt.Sprint(excl)}, "min_mapq": {fmt.Sprint(mapq)}}
+		name := fmt.Sprintf("f%d.bam", seq.Add(1))
+		if err := os.WriteFile(filepath.Join(dir, name), file, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(filepath.Join(dir, name))
+		q := url.Values{"bam": {o.url + "/" + name}, "require_flags": {fmt.Sprint(req)}, "exclude_flags": {fmt.Sprint(excl)}, "min_mapq": {fmt.Sprint(mapq)}}
 		if count {
 			q.Set("count", "true")
 		}
-		resp, err := h.client.Get(h.base + "/plugin/samtools/view?" + q.Encode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, rerr := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		complete := resp.StatusCode == 200 && rerr == nil
+		st, got, rerr := h.getStream("/plugin/samtools/view?" + q.Encode())
+		complete := st == 200 && rerr == nil
 		switch {
 		case werr == nil && !complete:
-			t.Fatalf("Go viewer succeeds, plugin answers %d (%v): %.300s", resp.StatusCode, rerr, got)
+			t.Fatalf("Go viewer succeeds, plugin answers %d (%v): %.300s", st, rerr, got)
 		case werr == nil && !bytes.Equal(got, want.Bytes()):
 			t.Fatalf("outputs differ: %s", testenv.FirstDiff(want.String(), string(got)))
 		case werr != nil && complete:
 			t.Fatalf("Go viewer fails (%v), plugin answers a complete 200: %.300s", werr, got)
-		case werr != nil && resp.StatusCode == 200 && !bytes.HasPrefix(want.Bytes(), got):
+		case werr != nil && st == 200 && !bytes.HasPrefix(want.Bytes(), got):
 			t.Fatalf("Go viewer fails (%v); what the plugin sent first is not what Go printed: %s", werr, testenv.FirstDiff(want.String(), string(got)))
-		case werr != nil && resp.StatusCode != 200:
-			var env struct {
-				Error struct{ Code, Message string }
-			}
-			if resp.StatusCode != 422 || json.Unmarshal(got, &env) != nil || env.Error.Message == "" {
-				t.Fatalf("Go viewer fails (%v), plugin answers %d: %.300s", werr, resp.StatusCode, got)
+		case werr != nil && st != 200:
+			var env apiError
+			if st != 422 || json.Unmarshal(got, &env) != nil || env.Error.Message == "" {
+				t.Fatalf("Go viewer fails (%v), plugin answers %d: %.300s", werr, st, got)
 			}
 			// Same failure, named after the file: the URL there, fuzz.bam here.
 			if gw, gp := errTail(werr.Error()), errTail(env.Error.Message); gw != gp {
@@ -104,38 +94,6 @@ func errTail(msg string) string {
 		return msg[i+len(".bam: "):]
 	}
 	return msg
-}
-
-// memOrigin serves in-memory files with Range support.
-type memOrigin struct {
-	mu    sync.Mutex
-	files map[string][]byte
-	n     atomic.Int64
-}
-
-func (m *memOrigin) put(b []byte) string {
-	name := fmt.Sprintf("f%d.bam", m.n.Add(1))
-	m.mu.Lock()
-	m.files[name] = b
-	m.mu.Unlock()
-	return name
-}
-
-func (m *memOrigin) drop(name string) {
-	m.mu.Lock()
-	delete(m.files, name)
-	m.mu.Unlock()
-}
-
-func (m *memOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	m.mu.Lock()
-	b, ok := m.files[strings.TrimPrefix(r.URL.Path, "/")]
-	m.mu.Unlock()
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	http.ServeContent(w, r, "", time.Unix(1_700_000_000, 0), bytes.NewReader(b))
 }
 
 // fuzzHeader is a BAM header (magic, text, two references), uncompressed.

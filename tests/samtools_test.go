@@ -2,10 +2,8 @@ package tests
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -30,7 +28,7 @@ type bamOrigin struct {
 	bytes atomic.Int64
 }
 
-func serveDir(t *testing.T, dir string) *bamOrigin {
+func serveDir(t testing.TB, dir string) *bamOrigin {
 	o := &bamOrigin{}
 	fs := http.FileServer(http.Dir(dir))
 	s := newOriginHandler(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -222,10 +220,10 @@ func TestConformanceSamtoolsAllHTTP(t *testing.T) {
 		{query: "&exclude_flags=20", opts: []string{"-F", "20"}},
 	}
 	n := 0
-	for _, fx := range fixtures {
+	for i, fx := range fixtures {
 		cases := append([]vcase(nil), filters...)
 		idx := fx.BAI
-		if idx == "" || (n%2 == 1 && fx.CSI != "") {
+		if idx == "" || (i%2 == 1 && fx.CSI != "") {
 			idx = fx.CSI
 		}
 		if idx != "" {
@@ -276,19 +274,10 @@ func TestConformanceSamtoolsAllHTTP(t *testing.T) {
 // holds samtools' output when samtools succeeds, and when samtools fails
 // the plugin never answers a complete 200.
 func TestSamtoolsDamagedRecordsHTTP(t *testing.T) {
-	dir, samtools := pysamBAMs(t)
-	bamFile, err := os.ReadFile(filepath.Join(dir, "ex1.bam"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(bamFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	samtools := testenv.Tool(t, "samtools")
+	dir := t.TempDir()
+	fx := bamfixture.Prepare(t, dir, filepath.Join(testenv.DataDir(t, "python-pysam-tests"), bamfixture.PysamData, "ex1.bam.gz"))
+	raw := testenv.Gunzip(t, fx.BAM, "") // the BGZF members, inflated
 	// Records start after magic, text and the reference list.
 	p := 8 + int(binary.LittleEndian.Uint32(raw[4:]))
 	nref := int(binary.LittleEndian.Uint32(raw[p:]))
@@ -307,12 +296,7 @@ func TestSamtoolsDamagedRecordsHTTP(t *testing.T) {
 			// Mostly near the start, so most runs print records first.
 			d[p+rng.IntN(min(len(d)-p, 20000))] = byte(rng.Uint32())
 		}
-		var b []byte
-		for off := 0; off < len(d); off += 0xff00 {
-			b = bgzfblock.Append(b, d[off:min(off+0xff00, len(d))], 6)
-		}
-		b = append(b, bgzfblock.EOF...)
-		os.WriteFile(filepath.Join(dir, fmt.Sprintf("dmg%d.bam", i)), b, 0o644)
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("dmg%d.bam", i)), bgzfblock.File(d, 6), 0o644)
 	}
 	o := serveDir(t, dir)
 	h := startHost(t, fmt.Sprintf("fetch: {allowed_hosts: [%q]}\n", strings.TrimPrefix(o.url, "http://")), samtoolsPlugin)
@@ -323,18 +307,13 @@ func TestSamtoolsDamagedRecordsHTTP(t *testing.T) {
 		if nerr != nil {
 			failed++
 		}
-		resp, err := h.client.Get(h.base + "/plugin/samtools/view?bam=" + url.QueryEscape(o.url+"/"+name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, rerr := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		complete := resp.StatusCode == 200 && rerr == nil
+		st, got, rerr := h.getStream("/plugin/samtools/view?bam=" + url.QueryEscape(o.url+"/"+name))
+		complete := st == 200 && rerr == nil
 		switch {
-		case resp.StatusCode != 200 && resp.StatusCode != 422:
-			t.Errorf("%s: status %d: %s", name, resp.StatusCode, got)
+		case st != 200 && st != 422:
+			t.Errorf("%s: status %d: %s", name, st, got)
 		case nerr == nil && !complete:
-			t.Errorf("%s: samtools prints it all, the plugin answers %d (%v): %.300s", name, resp.StatusCode, rerr, got)
+			t.Errorf("%s: samtools prints it all, the plugin answers %d (%v): %.300s", name, st, rerr, got)
 		case nerr == nil && !bytes.Equal(got, want):
 			t.Errorf("%s: %s", name, testenv.FirstDiff(want, got))
 		case nerr != nil && complete:

@@ -51,3 +51,13 @@ func Append(dst, data []byte, level int) []byte {
 	dst = binary.LittleEndian.AppendUint32(dst, crc32.ChecksumIEEE(data))
 	return binary.LittleEndian.AppendUint32(dst, uint32(len(data)))
 }
+
+// File compresses data as a whole BGZF file: blocks of 0xff00 bytes (as
+// htslib writes them) and the EOF block.
+func File(data []byte, level int) []byte {
+	var f []byte
+	for off := 0; off < len(data); off += 0xff00 {
+		f = Append(f, data[off:min(off+0xff00, len(data))], level)
+	}
+	return append(f, EOF...)
+}

@@ -54,3 +54,20 @@ func TestAppend(t *testing.T) {
 		t.Fatalf("inflated %d bytes (%v), want the %d written", len(got), err, len(data))
 	}
 }
+
+// File's blocks read back, as one gzip stream of members, to the data.
+func TestFile(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 10000) // three blocks
+	f := File(data, flate.BestSpeed)
+	zr, err := gzip.NewReader(bytes.NewReader(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes, %v; want %d", len(got), err, len(data))
+	}
+	if !bytes.HasSuffix(f, EOF) || len(File(nil, 1)) != len(EOF) {
+		t.Error("no EOF block")
+	}
+}
