@@ -68,7 +68,9 @@ func (e *env) machine() string {
 	return fmt.Sprintf("%s, %d CPUs, %s", cpu, runtime.NumCPU(), runtime.Version())
 }
 
-// plugin builds a plugin source folder once and returns its entry folder.
+// plugin builds a plugin source folder once and returns its entry folder
+// and the name to install it under. src may end in "#padN": the plugin
+// built with padding(N) and named <name>padN.
 func (e *env) plugin(src string) (entry, as string, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
