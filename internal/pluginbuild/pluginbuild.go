@@ -40,15 +40,21 @@ type Source struct {
 
 // Name reads the plugin's name from its manifest.
 func (s Source) Name() (string, error) {
+	_, name, err := s.manifest()
+	return name, err
+}
+
+// manifest reads the plugin's manifest and the name in it.
+func (s Source) manifest() ([]byte, string, error) {
 	b, err := os.ReadFile(filepath.Join(s.Dir, "plugin.yaml"))
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	m := nameLine.FindSubmatch(b)
 	if m == nil {
-		return "", fmt.Errorf("%s/plugin.yaml: no name: line", s.Dir)
+		return nil, "", fmt.Errorf("%s/plugin.yaml: no name: line", s.Dir)
 	}
-	return string(m[1]), nil
+	return b, string(m[1]), nil
 }
 
 func (s Source) pkg() string {
@@ -62,7 +68,7 @@ func (s Source) pkg() string {
 // The wasm and manifest are written under temporary names and renamed, so a
 // watching host never loads a half-written entry.
 func Build(ctx context.Context, src Source, registryDir string) (string, error) {
-	name, err := src.Name()
+	manifest, name, err := src.manifest()
 	if err != nil {
 		return "", err
 	}
@@ -83,10 +89,6 @@ func Build(ctx context.Context, src Source, registryDir string) (string, error) 
 	tmp.Close()
 	defer os.Remove(tmp.Name())
 	pkg, err := filepath.Abs(src.pkg())
-	if err != nil {
-		return "", err
-	}
-	manifest, err := os.ReadFile(filepath.Join(src.Dir, "plugin.yaml"))
 	if err != nil {
 		return "", err
 	}
