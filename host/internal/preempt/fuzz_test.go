@@ -83,7 +83,7 @@ func compareRuns(t *testing.T, rt wazero.Runtime, orig, inst wazero.CompiledModu
 	if mode == ModeEpoch {
 		budget = 20
 	}
-	w := &watch{slot: -1}
+	w := &watch{}
 	defer w.release()
 	host, err := rt.NewHostModuleBuilder(ImportModule).NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(func(_ context.Context, mod api.Module, _ []uint64) {

@@ -53,57 +53,61 @@ func IsPreempted(err error) bool {
 //     calls the check at every loop header without making progress until its context is done. It
 //     stays stoppable, but such a call never finishes.
 func Guard(ctx context.Context) (context.Context, func()) {
-	w := &watch{slot: -1}
+	w := &watch{}
 	return context.WithValue(ctx, watchKey{}, w), w.release
 }
 
 type watchKey struct{}
 
-// watch is the preemption state of one guarded instantiation or call.
+// watch is the preemption state of one guarded instantiation or call: one entry per module that has
+// checked in (a plugin with helper modules runs several under one call). The zero value is ready.
 type watch struct {
-	mod  api.Module
-	flag *uint32 // the module's flag global, in wazero's module context; nil until armed
-	slot int     // the ticker's slot, or -1
+	mods []watched
 	pin  runtime.Pinner
 }
 
-// checkIn arms the watch for mod on the first check and clears the flag.
-func (w *watch) checkIn(mod api.Module) {
-	if w.mod != mod {
-		w.release()
-		w.mod = mod
-		flag, err := flagAddr(mod)
-		if err != nil {
-			// A counter-mode module has no flag; anything else would be a wazero change this build
-			// does not know: the flag then stays set and every loop checks, which is slow but safe.
-			return
-		}
-		if !Ticking() {
-			return
-		}
-		w.pin.Pin(flag)
-		slot := tickAdd(flag)
-		if slot < 0 {
-			w.pin.Unpin()
-			return
-		}
-		w.flag, w.slot = flag, slot
-	}
-	if w.flag != nil {
-		atomic.StoreUint32(w.flag, 0)
-	}
+type watched struct {
+	mod  api.Module
+	flag *uint32 // the module's flag global, in wazero's module context; nil if the ticker does not set it
+	slot int     // the ticker's slot, when flag is set
 }
 
-// release stops the ticker for the watched module and sets its flag again, so that the next call of
-// an instance kept for reuse checks in at once and arms its own watch.
-func (w *watch) release() {
-	if w.slot >= 0 {
-		tickDel(w.slot)
-		w.slot = -1
-		atomic.StoreUint32(w.flag, 1)
-		w.pin.Unpin()
+// checkIn arms the watch for mod on its first check and clears its flag. The modules armed before stay
+// armed: releasing one when another checks in would set its flag, and the two would make each other
+// check at every loop.
+func (w *watch) checkIn(mod api.Module) {
+	for i := range w.mods {
+		if w.mods[i].mod == mod {
+			if f := w.mods[i].flag; f != nil {
+				atomic.StoreUint32(f, 0)
+			}
+			return
+		}
 	}
-	w.flag, w.mod = nil, nil
+	m := watched{mod: mod}
+	// A counter-mode module has no flag; anything else would be a wazero change this build does not
+	// know: the flag then stays set and every loop checks, which is slow but safe.
+	if flag, err := flagAddr(mod); err == nil && Ticking() {
+		w.pin.Pin(flag) // unpinned by release, with the others
+		if slot := tickAdd(flag); slot >= 0 {
+			m.flag, m.slot = flag, slot
+			atomic.StoreUint32(flag, 0)
+		}
+	}
+	w.mods = append(w.mods, m)
+}
+
+// release stops the ticker for the watched modules and sets their flags again, so that the next call
+// of an instance kept for reuse checks in at once and arms its own watch.
+func (w *watch) release() {
+	for _, m := range w.mods {
+		if m.flag != nil {
+			tickDel(m.slot)
+			atomic.StoreUint32(m.flag, 1)
+		}
+	}
+	w.pin.Unpin()
+	w.mods = w.mods[:0]
 }
 
 func hostCheck(ctx context.Context, mod api.Module, _ []uint64) {

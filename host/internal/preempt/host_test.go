@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	extism "github.com/extism/go-sdk"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 )
 
 func TestCheck(t *testing.T) {
@@ -71,5 +74,44 @@ func TestEpochWorks(t *testing.T) {
 	}
 	if o, err := (Options{}).withDefaults(); err != nil || o.Mode != ModeEpoch {
 		t.Errorf("ModeAuto resolved to %v (%v), want epoch", o.Mode, err)
+	}
+}
+
+// Two rewritten modules under one Guard (a plugin and its helper): each checks in about once per
+// tick, not whenever the other one did (the watch followed one module, so each check-in re-armed the
+// other's flag and they checked at every loop).
+func TestGuardTwoModules(t *testing.T) {
+	if !Ticking() {
+		t.Skip("no ticker in this build")
+	}
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	checks := 0
+	_, err := rt.NewHostModuleBuilder(ImportModule).NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, s []uint64) {
+			checks++
+			hostCheck(ctx, mod, s)
+		}), nil, nil).Export(ImportName).Instantiate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var main api.Module
+	for _, name := range []string{"helper", "twomods"} {
+		w := mustInstrument(t, readTestdata(t, name+".wasm"), Options{Mode: ModeEpoch})
+		if main, err = rt.InstantiateWithConfig(ctx, w, wazero.NewModuleConfig().WithName(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const calls = 100_000
+	gctx, done := Guard(ctx)
+	start := time.Now()
+	if _, err := main.ExportedFunction("run").Call(gctx, calls); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	done()
+	if limit := 10 + 4*int(took/TickPeriod); checks > limit {
+		t.Errorf("%d checks in %v for %d calls into the helper; want at most %d (two modules, one tick each per %v)", checks, took, calls, limit, TickPeriod)
 	}
 }

@@ -44,7 +44,6 @@ func newHarness(t testing.TB, features api.CoreFeatures) *harness {
 	if _, err := h.rt.InstantiateWithConfig(ctx, readTestdata(t, "env.wasm"), wazero.NewModuleConfig().WithName("env")); err != nil {
 		t.Fatal(err)
 	}
-	h.w.slot = -1
 	_, err := h.rt.NewHostModuleBuilder(ImportModule).NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, _ []uint64) {
 			h.w.checkIn(mod)
