@@ -101,14 +101,14 @@ func (c *Cache) Stats() CacheStats {
 	}
 }
 
-// path names a cache file by the original's hash, the format version and the interval, so a change of
-// either never serves a stale rewrite.
+// path names a cache file by the original's hash, the format version, the mode and the interval, so a
+// change of any never serves a stale rewrite.
 func (c *Cache) path(sum [32]byte) string {
 	return filepath.Join(c.dir, fmt.Sprintf("%s.v%d.%s.i%d.wasm", hex.EncodeToString(sum[:]), FormatVersion, c.opt.Mode, c.opt.Interval))
 }
 
-// load returns the cached file if it ends with our marker for this original and interval; a file cut
-// short (crash, full disk) or foreign fails that test and is rewritten.
+// load returns the cached file if it ends with our marker for this original, mode and interval; a
+// file cut short (crash, full disk) or foreign fails that test and is rewritten.
 func (c *Cache) load(sum [32]byte) []byte {
 	if c.dir == "" {
 		return nil

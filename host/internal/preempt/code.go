@@ -107,11 +107,10 @@ type dispatch struct {
 	pc      uint32   // the resume-PC local
 	targets []uint32 // label depths by K, the default last
 	lead    int      // leading blocks still to open
-	blocks  int      // N
 	closed  int      // leading blocks closed so far: the code runs in segment closed-1
 }
 
-// segment is the segment a jump with K in the PC local goes to, or -1 if that is not a leading block.
+// segment is the segment (leading block) a jump with K in the PC local goes to; -1 for a negative K.
 func (d *dispatch) segment(k int64) int {
 	if k < 0 {
 		return -1
@@ -120,16 +119,13 @@ func (d *dispatch) segment(k int64) int {
 	if k < int64(i) {
 		i = int(k)
 	}
-	if t := d.targets[i]; int64(t) < int64(d.blocks) {
-		return int(t)
-	}
-	return -1
+	return int(d.targets[i]) // goDispatch took only targets that are leading blocks
 }
 
 // goDispatch reports whether code (a function body after its locals) opens with a dispatch loop that
 // only unconditional br instructions re-enter: a br_if or a br_table to it would need a header test
 // after all, so such a loop is instrumented like any other. at is the offset of that loop (loopFirst).
-func (m *module) goDispatch(code []byte, at int, d *dispatch) bool {
+func goDispatch(code []byte, at int, d *dispatch) bool {
 	r := &reader{b: code}
 	level := 0 // open blocks before the loop
 	for r.p < at {
@@ -137,7 +133,7 @@ func (m *module) goDispatch(code []byte, at int, d *dispatch) bool {
 		if op == 0x02 {
 			level++
 		}
-		m.skipImm(r, op)
+		r.skipImm(op)
 	}
 	r.p++ // the loop
 	if r.byte() != 0x40 {
@@ -154,7 +150,7 @@ func (m *module) goDispatch(code []byte, at int, d *dispatch) bool {
 		return false
 	}
 	d.pc = r.u32()
-	d.blocks, d.lead = n, n
+	d.lead = n
 	if r.byte() != 0x0E {
 		return false
 	}
@@ -194,13 +190,13 @@ func (m *module) goDispatch(code []byte, at int, d *dispatch) bool {
 			}
 			continue
 		}
-		m.skipImm(r, op)
+		r.skipImm(op)
 	}
 	return false
 }
 
 // skipImm skips the immediates of op.
-func (m *module) skipImm(r *reader, op byte) {
+func (r *reader) skipImm(op byte) {
 	switch immediates[op] {
 	case immNone:
 	case immBlock, immLoop, immIdx, immCall, immRefFunc:
@@ -307,7 +303,7 @@ type funcCode struct {
 	targets    []uint32
 	outside    uint64 // weight of the code outside any loop
 	sawCall    bool
-	startsLoop bool // the first instruction is a loop (Go functions: their resumption loop)
+	startsLoop bool // a loop opens before any call or branch (loopFirst; Go functions: their resumption loop)
 	disp       dispatch
 	// jump is 1 after an i32.const, 2 after an i32.const and a local.set of the dispatch PC, with
 	// that constant in k; 0 after anything else.
@@ -489,7 +485,7 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 	if f != nil {
 		at := loopFirst(r.b[r.p:])
 		f.startsLoop = at >= 0
-		f.disp.on = m.opt.Mode == ModeEpoch && f.startsLoop && m.goDispatch(r.b[r.p:], at, &f.disp)
+		f.disp.on = m.opt.Mode == ModeEpoch && f.startsLoop && goDispatch(r.b[r.p:], at, &f.disp)
 	}
 	for r.p < len(r.b) {
 		start := r.p
@@ -628,7 +624,7 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 			// branch on the hot path.
 			d := &f.disp
 			dispatchLoop := d.on && d.frame < 0
-			f.patches = append(f.patches, patch{reset: len(out) + m.resetAt}) // counter mode's; see push
+			f.patches = append(f.patches, patch{}) // counter mode's weight and reset; see push
 			if dispatchLoop {
 				out = append(out, 0x02, 0x40) // $after
 				out = append(out, header...)  // $wrap
@@ -680,7 +676,7 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 				mark = r.p
 			}
 		default:
-			m.skipImm(r, op)
+			r.skipImm(op)
 		}
 		if r.err != nil {
 			return out

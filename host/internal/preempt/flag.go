@@ -20,7 +20,7 @@ var errNoFlag = errors.New("preempt: module has no flag global")
 // (moduleEngine.opaque, a []byte that the machine code addresses directly); no API exposes it, so it
 // is reached by reflection and the slot is located by writing two markers through the API. Any
 // surprise (another engine, another layout) is an error, and the caller then leaves the flag set,
-// which is slow but still stoppable. TestFlagAddr pins this to the wazero version in go.mod.
+// which is slow but still stoppable. TestEpochWorks pins this to the wazero version in go.mod.
 func flagAddr(mod api.Module) (*uint32, error) {
 	g, ok := mod.ExportedGlobal(FlagExport).(api.MutableGlobal)
 	if !ok || g.Type() != api.ValueTypeI32 {

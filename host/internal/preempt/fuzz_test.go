@@ -48,13 +48,15 @@ func FuzzInstrument(f *testing.F) {
 			// memory: Validate exists to keep such modules away from it.
 			return
 		}
+		orig, cerr := rt.CompileModule(ctx, wasm)
+		if cerr == nil {
+			defer orig.Close(ctx)
+		}
 		for _, opt := range runnable([]Options{{Mode: ModeCounter, Interval: 64}, {Mode: ModeEpoch}}) {
 			out, err := Instrument(wasm, opt)
-			orig, cerr := rt.CompileModule(ctx, wasm)
 			if cerr != nil {
-				return // anything goes for invalid input, except a panic
+				continue // anything goes for invalid input, except a panic
 			}
-			defer orig.Close(ctx)
 			if err != nil {
 				if errors.Is(err, ErrReserved) {
 					return

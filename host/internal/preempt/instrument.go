@@ -9,8 +9,8 @@ import (
 )
 
 // Names the instrumented module imports and exports. The host must provide ImportModule.ImportName
-// with type () -> (); Guard does, through an import resolver, so that the function sees the calling
-// module. The whole ImportModule namespace and the export FlagExport are reserved.
+// with type () -> (); Install instantiates it as a host module in the plugin's runtime, so that the
+// function sees the calling module. The whole ImportModule namespace and the export FlagExport are reserved.
 const (
 	ImportModule = "edgenome_preempt"
 	ImportName   = "check"
