@@ -45,8 +45,8 @@ func samtools(t testing.TB, args ...string) error {
 	return nil
 }
 
-// index makes the BAI and CSI of fx natively, where samtools can.
-func index(t testing.TB, fx *Fixture) {
+// Index makes the BAI and CSI of fx natively, where samtools can.
+func Index(t testing.TB, fx *Fixture) {
 	if err := samtools(t, "index", "-o", fx.BAM+".bai", fx.BAM); err == nil {
 		fx.BAI = fx.BAM + ".bai"
 	}
@@ -74,7 +74,7 @@ func Prepare(t testing.TB, dir, src string) Fixture {
 		}
 	}
 	fx := Fixture{Name: base, BAM: dst}
-	index(t, &fx)
+	Index(t, &fx)
 	return fx
 }
 
@@ -88,7 +88,7 @@ func FromSAM(t testing.TB, dir, sam string) (Fixture, bool) {
 		return Fixture{}, false
 	}
 	fx := Fixture{Name: base, BAM: dst}
-	index(t, &fx)
+	Index(t, &fx)
 	return fx, true
 }
 

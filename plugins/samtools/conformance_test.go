@@ -23,7 +23,7 @@ import (
 // fixture is a prepared real BAM (see internal/bamfixture).
 type fixture = bamfixture.Fixture
 
-// nativeRun runs samtools and returns stdout, failing on a non-zero exit.
+// nativeTry runs samtools and returns stdout and the exit error.
 func nativeTry(t testing.TB, args ...string) ([]byte, error) {
 	t.Helper()
 	out, _, err := native(t, args...)
@@ -179,7 +179,8 @@ func TestConformanceViewRegions(t *testing.T) {
 		if fx.BAI == "" && fx.CSI == "" {
 			continue
 		}
-		br, err := bam.NewReader(openSource(t, fx.BAM).R, openSource(t, fx.BAM).Size, nil)
+		src := openSource(t, fx.BAM)
+		br, err := bam.NewReader(src.R, src.Size, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", fx.Name, err)
 		}

@@ -45,14 +45,10 @@ func simulatedBAM(t testing.TB, dir string, nPairs int) fixture {
 	os.Remove(r1)
 	os.Remove(r2)
 	fx := fixture{Name: "sim.bam", BAM: bamPath}
-	if _, err := nativeTry(t, "index", "-o", bamPath+".bai", bamPath); err != nil {
-		t.Fatal(err)
+	bamfixture.Index(t, &fx)
+	if fx.BAI == "" || fx.CSI == "" {
+		t.Fatal("samtools index failed on the simulated BAM")
 	}
-	fx.BAI = bamPath + ".bai"
-	if _, err := nativeTry(t, "index", "-c", "-o", bamPath+".csi", bamPath); err != nil {
-		t.Fatal(err)
-	}
-	fx.CSI = bamPath + ".csi"
 	return fx
 }
 

@@ -31,9 +31,10 @@ type ViewOptions struct {
 }
 
 // RecordPath runs a plan: it writes the SAM lines of the records the plan
-// selects (or counts them) to the output View was given, flushing what it
-// formatted before it returns, failure or not. Its errors wrap the same
-// sentinels as the Go path's (bam, bgzf).
+// selects (or counts them) to the output View was given, after what View
+// wrote there (a path that writes around that writer's buffer flushes it
+// first), and flushes what it formatted before it returns, failure or not.
+// Its errors wrap the same sentinels as the Go path's (bam, bgzf).
 type RecordPath func(p Plan) (count uint64, err error)
 
 // Plan is what View has decided before reading records.
@@ -133,7 +134,7 @@ func View(ctx context.Context, bamSrc, index Source, w io.Writer, opt ViewOption
 		}
 	}
 
-	v := &viewer{ctx: ctx, w: w, h: h, br: br, opt: opt, buf: make([]byte, 0, flushSize+64<<10)}
+	v := &viewer{ctx: ctx, w: w, h: h, br: br, buf: make([]byte, 0, flushSize+64<<10)}
 	if (opt.Header || opt.HeaderOnly) && !opt.Count {
 		v.buf = h.AppendSAM(v.buf)
 	}
@@ -141,17 +142,8 @@ func View(ctx context.Context, bamSrc, index Source, w io.Writer, opt ViewOption
 		run := opt.Records
 		if run == nil {
 			run = v.run
-		} else {
-			// The header goes out before the record path writes, through
-			// w's buffer if it has one.
-			if err := v.flush(); err != nil {
-				return err
-			}
-			if f, ok := w.(interface{ Flush() error }); ok {
-				if err := f.Flush(); err != nil {
-					return err
-				}
-			}
+		} else if err := v.flush(); err != nil { // the header, before the record path's output
+			return err
 		}
 		p := plan(idx, spans, opt)
 		p.Header, p.Start = h, br.Tell()
@@ -188,9 +180,12 @@ func plan(idx *bamindex.Index, spans []span, opt ViewOptions) Plan {
 	p.Spans = []PlanSpan{}
 	for _, sp := range spans {
 		if sp.special != 0 {
-			off, ok := startOffset(idx)
+			var off uint64
+			var ok bool
 			if sp.special == '*' {
 				off, ok = idx.NoCoorOffset()
+			} else {
+				off, ok = startOffset(idx)
 			}
 			if ok {
 				p.Spans = append(p.Spans, PlanSpan{Special: sp.special, Seek: off})
@@ -224,7 +219,7 @@ type viewer struct {
 	w     io.Writer
 	h     *bam.Header
 	br    *bam.Reader
-	opt   ViewOptions
+	p     Plan // the filters, as the plan being run has them
 	buf   []byte
 	count uint64
 	rec   bam.Record
@@ -242,10 +237,10 @@ func (v *viewer) flush() error {
 // emit filters and outputs the current record.
 func (v *viewer) emit() error {
 	r := &v.rec
-	if int(r.MapQ) < v.opt.MinMapQ || r.Flag&v.opt.RequireFlags != v.opt.RequireFlags || r.Flag&v.opt.ExcludeFlags != 0 {
+	if int(r.MapQ) < v.p.MinMapQ || r.Flag&v.p.RequireFlags != v.p.RequireFlags || r.Flag&v.p.ExcludeFlags != 0 {
 		return nil
 	}
-	if v.opt.Count {
+	if v.p.Count {
 		v.count++
 		if v.count&0xffff == 0 {
 			return v.ctx.Err()
@@ -284,8 +279,10 @@ func (v *viewer) all() error {
 
 // run is the Go record path.
 func (v *viewer) run(p Plan) (uint64, error) {
+	v.p = p
 	if p.Spans == nil {
-		return v.count, v.all()
+		err := v.all()
+		return v.count, err
 	}
 	for _, sp := range p.Spans {
 		if err := v.span(sp); err != nil {

@@ -95,7 +95,7 @@ func view() int32 {
 		err = samtools.View(c.Context(), bam, idx, c.Out, samtools.ViewOptions{
 			Regions: p.Region, Header: p.Header, HeaderOnly: p.HeaderOnly, Count: p.Count,
 			RequireFlags: uint16(p.RequireFlags), ExcludeFlags: uint16(p.ExcludeFlags), MinMapQ: p.MinMapQ,
-			Records: records(bamFile),
+			Records: records(bamFile, c.Out),
 		})
 		return classify(err)
 	})

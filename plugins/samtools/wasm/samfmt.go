@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -22,9 +23,13 @@ import (
 func samfmtView(plan uint64) uint64
 
 // records runs View's record path in the C module, which reads the BAM at
-// path through its inflated view itself and writes to stdout.
-func records(b *guest.Source) samtools.RecordPath {
+// path through its inflated view itself and writes to stdout, around out's
+// buffer: what View wrote there goes first.
+func records(b *guest.Source, out *bufio.Writer) samtools.RecordPath {
 	return func(p samtools.Plan) (uint64, error) {
+		if err := out.Flush(); err != nil {
+			return 0, err
+		}
 		mem := pdk.AllocateBytes(encodePlan(b.Path(), p))
 		ret := samfmtView(mem.Offset())
 		mem.Free()

@@ -3,10 +3,12 @@
 package main
 
 import (
+	"bufio"
+
 	"github.com/edgenome/edgenome/plugins/guest"
 	"github.com/edgenome/edgenome/plugins/samtools"
 )
 
 // records is nil without the C module (built without clang-14): View uses
 // the Go record path, about 4x slower for whole files.
-func records(*guest.Source) samtools.RecordPath { return nil }
+func records(*guest.Source, *bufio.Writer) samtools.RecordPath { return nil }
