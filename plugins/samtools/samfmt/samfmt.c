@@ -480,7 +480,6 @@ static int next(reader *r, record *c) {
 
 static const char nt16[] = "=ACMGRSVTWYHKDBN";
 static const char cigar_chars[] = "MIDNSHP=XB??????";
-static uint16_t pair16[256];
 
 static const char digits2[] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
@@ -516,7 +515,7 @@ static char *putseq(char *restrict o, const uint8_t *restrict sq, uint32_t n) {
 		wasm_v128_store(o + 2 * i, wasm_i8x16_shuffle(hi, lo, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));
 		wasm_v128_store(o + 2 * i + 16, wasm_i8x16_shuffle(hi, lo, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31));
 	}
-	for (; i < h; i++) memcpy(o + 2 * i, &pair16[sq[i]], 2);
+	for (; i < h; i++) { o[2 * i] = nt16[sq[i] >> 4]; o[2 * i + 1] = nt16[sq[i] & 15]; }
 	o += 2 * h;
 	if (n & 1) *o++ = nt16[sq[h] >> 4];
 	return o;
@@ -570,6 +569,30 @@ static char *putf(char *o, double d) {
 
 static inline float f32(const uint8_t *p) { float f; memcpy(&f, p, 4); return f; }
 
+// numsize is the size of one number of aux type t (c C s S i I f), 0 for
+// any other type.
+static inline size_t numsize(uint8_t t) {
+	switch (t) {
+	case 'c': case 'C': return 1;
+	case 's': case 'S': return 2;
+	case 'i': case 'I': case 'f': return 4;
+	}
+	return 0;
+}
+
+// putnum formats the number of aux type t at p (numsize(t) bytes).
+static inline char *putnum(char *o, uint8_t t, const uint8_t *p) {
+	switch (t) {
+	case 'c': return puti(o, (int8_t)p[0]);
+	case 'C': return putu(o, p[0]);
+	case 's': return puti(o, (int16_t)le16(p));
+	case 'S': return putu(o, le16(p));
+	case 'i': return puti(o, (int32_t)le32(p));
+	case 'I': return putu(o, le32(p));
+	}
+	return putf(o, f32(p));
+}
+
 static int format(const record *c) {
 	const uint8_t *d = c->d;
 	if (c->ref >= nref || c->mref >= nref || c->ref < -1 || c->mref < -1)
@@ -612,23 +635,13 @@ static int format(const record *c) {
 		*o++ = '\t'; *o++ = a[0]; *o++ = a[1]; *o++ = ':';
 		switch (t) {
 		case 'A': *o++ = 'A'; *o++ = ':'; *o++ = v[0]; a = v + 1; continue;
-		case 'c': *o++ = 'i'; *o++ = ':'; o = puti(o, (int8_t)v[0]); a = v + 1; continue;
-		case 'C': *o++ = 'i'; *o++ = ':'; o = putu(o, v[0]); a = v + 1; continue;
-		case 's': case 'S':
-			if (left < 2) goto bad;
-			*o++ = 'i'; *o++ = ':';
-			o = t == 's' ? puti(o, (int16_t)le16(v)) : putu(o, le16(v));
-			a = v + 2; continue;
-		case 'i': case 'I':
-			if (left < 4) goto bad;
-			*o++ = 'i'; *o++ = ':';
-			o = t == 'i' ? puti(o, (int32_t)le32(v)) : putu(o, le32(v));
-			a = v + 4; continue;
-		case 'f':
-			if (left < 4) goto bad;
-			*o++ = 'f'; *o++ = ':';
-			o = putf(o, f32(v));
-			a = v + 4; continue;
+		case 'c': case 'C': case 's': case 'S': case 'i': case 'I': case 'f': {
+			size_t sz = numsize(t);
+			if (left < sz) goto bad;
+			*o++ = t == 'f' ? 'f' : 'i'; *o++ = ':';
+			o = putnum(o, t, v);
+			a = v + sz; continue;
+		}
 		case 'd': {
 			if (left < 8) goto bad;
 			double x;
@@ -647,28 +660,15 @@ static int format(const record *c) {
 		case 'B': {
 			if (left < 5) goto bad;
 			uint8_t sub = v[0];
-			size_t sz;
-			switch (sub) {
-			case 'c': case 'C': sz = 1; break;
-			case 's': case 'S': sz = 2; break;
-			case 'i': case 'I': case 'f': sz = 4; break;
-			default: goto bad;
-			}
+			size_t sz = numsize(sub);
+			if (!sz) goto bad;
 			uint64_t n = le32(v + 1);
 			const uint8_t *e = v + 5;
 			if ((uint64_t)(end - e) / sz < n) goto bad;
 			*o++ = 'B'; *o++ = ':'; *o++ = sub;
 			for (uint64_t k = 0; k < n; k++, e += sz) {
 				*o++ = ',';
-				switch (sub) {
-				case 'c': o = puti(o, (int8_t)e[0]); break;
-				case 'C': o = putu(o, e[0]); break;
-				case 's': o = puti(o, (int16_t)le16(e)); break;
-				case 'S': o = putu(o, le16(e)); break;
-				case 'i': o = puti(o, (int32_t)le32(e)); break;
-				case 'I': o = putu(o, le32(e)); break;
-				case 'f': o = putf(o, f32(e)); break;
-				}
+				o = putnum(o, sub, e);
 			}
 			a = e; continue;
 		}
@@ -748,31 +748,32 @@ static int run(void) {
 	min_mapq = (int)mq;
 	size_t words = (plen + 7) / 8;
 	if (plen > 4000 || argi + words > nargs) return fail(K_ARGS, "samfmt: bad path length %llu", (unsigned long long)plen);
+	// The file, then its inflated view: the same path with the host's
+	// suffix (path_open takes NUL-terminated names).
 	char path[4008];
 	memcpy(path, args + argi, plen);
 	path[plen] = 0;
 	argi += words;
-	reader r = {0};
-	r.blk = malloc(MAX_BLOCK);
-	if (!r.blk) return fail(K_NOMEM, "out of memory for a block");
+	static uint8_t blk[MAX_BLOCK];
+	reader r = {.blk = blk};
 	int rc = -1;
-	char vpath[4016];
-	memcpy(vpath, path, plen);
-	memcpy(vpath + plen, ".bgzf", 6);
 	__wasi_filestat_t st;
-	if (open_file(path, plen, &r.raw) || open_file(vpath, plen + 5, &r.view) || __wasi_fd_filestat_get(r.raw, &st)) {
+	int bad = open_file(path, plen, &r.raw);
+	memcpy(path + plen, ".bgzf", 6);
+	if (bad || open_file(path, plen + 5, &r.view) || __wasi_fd_filestat_get(r.raw, &st)) {
 		fail(K_IO, "samfmt: cannot open %.*s", (int)plen, path);
 		goto done;
 	}
 	r.size = (int64_t)st.size;
 	// Go has read the header: the plan holds where the records start and
 	// the reference names.
-	uint64_t start, n, nbytes, nspans;
-	if (arg(&start) || arg(&n) || arg(&nbytes)) goto done;
-	if (n > (1 << 24) || nbytes > (nargs - argi) * 8) { fail(K_ARGS, "samfmt: bad reference list"); goto done; }
+	uint64_t start, n, nspans;
+	if (arg(&start) || arg(&n)) goto done;
+	if (n > (1 << 24)) { fail(K_ARGS, "samfmt: bad reference list"); goto done; }
 	refs = calloc(n ? n : 1, sizeof *refs);
 	if (!refs) { fail(K_NOMEM, "out of memory for %llu references", (unsigned long long)n); goto done; }
-	const char *s = (const char *)(args + argi), *end = s + nbytes;
+	// n NUL-terminated names, padded to whole words.
+	const char *names = (const char *)(args + argi), *s = names, *end = (const char *)(args + nargs);
 	for (uint64_t i = 0; i < n; i++) {
 		const char *z = memchr(s, 0, end - s);
 		if (!z) { fail(K_ARGS, "samfmt: bad reference list"); goto done; }
@@ -781,7 +782,7 @@ static int run(void) {
 		s = z + 1;
 	}
 	nref = (int32_t)n;
-	argi += (nbytes + 7) / 8;
+	argi += (size_t)(s - names + 7) / 8;
 	if (seek(&r, start) || arg(&nspans)) goto done;
 	if (nspans == UINT64_MAX) {
 		rc = all(&r);
@@ -804,7 +805,6 @@ static int run(void) {
 done:
 	if (r.raw) (void)!__wasi_fd_close(r.raw);
 	if (r.view) (void)!__wasi_fd_close(r.view);
-	free(r.blk);
 	free(r.tmp);
 	return rc;
 }
@@ -818,7 +818,6 @@ EXPORT("view") uint64_t view(uint64_t plan_off) {
 	count = 0;
 	outlen = 0;
 	argi = 0;
-	if (!pair16[0]) for (int i = 0; i < 256; i++) pair16[i] = (uint16_t)nt16[i >> 4] | (uint16_t)nt16[i & 15] << 8;
 	if (!out) {
 		outcap = 256 << 10;
 		out = malloc(outcap);

@@ -109,11 +109,6 @@ func encodePlan(path string, p samtools.Plan) []byte {
 	b = w(b, p.Start)
 	// The reference names, each ended by a NUL (htslib cuts names at one).
 	b = w(b, uint64(len(p.Header.Refs)))
-	n := 0
-	for _, r := range p.Header.Refs {
-		n += len(r.Name) + 1
-	}
-	b = w(b, uint64(n))
 	for _, r := range p.Header.Refs {
 		b = append(append(b, r.Name...), 0)
 	}
