@@ -99,7 +99,7 @@ func loopFirst(code []byte) int {
 // close a cycle (falling through and branching to a block's end only move forward), so in epoch mode
 // only those jumps test the flag, and so do jumps whose K is not a constant just before them; the
 // loop header does not (see instrs). For a Go function that is the difference between one test per
-// call (on entry) and three (the wrapper's, the header's and the prologue's forward jump to its first
+// call (on entry) and three (the entry's, the header's and the prologue's forward jump to its first
 // block), plus one per forward jump.
 type dispatch struct {
 	on      bool     // this function has the shape, and the loop has not ended yet
@@ -108,6 +108,15 @@ type dispatch struct {
 	targets []uint32 // label depths by K, the default last
 	lead    int      // leading blocks still to open
 	closed  int      // leading blocks closed so far: the code runs in segment closed-1
+	// back: some jump may go back (backJump). Without one the loop cannot cycle, and the function
+	// needs its entry check alone: most small Go functions only jump forward.
+	back bool
+}
+
+// backJump reports whether a br to the dispatch loop may close a cycle; jump and k describe the
+// instructions before it (see funcCode.jump), closed is the number of leading blocks closed so far.
+func (d *dispatch) backJump(jump int8, k int64, closed int) bool {
+	return jump != 2 || d.segment(k) <= closed-1
 }
 
 // segment is the segment (leading block) a jump with K in the PC local goes to; -1 for a negative K.
@@ -125,6 +134,7 @@ func (d *dispatch) segment(k int64) int {
 // goDispatch reports whether code (a function body after its locals) opens with a dispatch loop that
 // only unconditional br instructions re-enter: a br_if or a br_table to it would need a header test
 // after all, so such a loop is instrumented like any other. at is the offset of that loop (loopFirst).
+// It sets d.back by the same rules instrs applies to each jump.
 func goDispatch(code []byte, at int, d *dispatch) bool {
 	r := &reader{b: code}
 	level := 0 // open blocks before the loop
@@ -167,15 +177,37 @@ func goDispatch(code []byte, at int, d *dispatch) bool {
 		d.targets = append(d.targets, t)
 	}
 	level += n
+	d.back = false
+	closed := 0   // leading blocks closed
+	var jump int8 // as funcCode.jump
+	var k int64   // the constant of an i32.const just before
 	for r.p < len(r.b) && r.err == nil {
 		op := r.byte()
+		last := jump
+		jump = 0
 		switch op {
 		case 0x02, 0x03, 0x04:
 			level++
 		case 0x0B:
+			if closed < n && level == loop+n-closed { // the innermost leading block still open
+				closed++
+			}
 			if level--; level < loop {
 				return r.err == nil
 			}
+		case 0x0C:
+			if t := r.u32(); uint64(t) < uint64(level) && level-int(t) == loop && d.backJump(last, k, closed) {
+				d.back = true
+			}
+			continue
+		case 0x41:
+			jump, k = 1, r.s64()
+			continue
+		case 0x21:
+			if l := r.u32(); last == 1 && l == d.pc {
+				jump = 2
+			}
+			continue
 		case 0x0D:
 			if k := r.u32(); uint64(k) < uint64(level) && level-int(k) == loop {
 				return false
@@ -296,7 +328,7 @@ const (
 // of a body's instructions would overstate one iteration many times over.
 type funcCode struct {
 	control    []bool  // open blocks: true for a loop (which gained labels around it)
-	nloops     []int   // nloops[i]: labels added around control[:i+1] (one per loop, three for the dispatch loop)
+	nloops     []int   // nloops[i]: labels added around control[:i+1] (one per loop; see depth for the dispatch loop)
 	frames     []frame // parallel to control
 	levels     []level // levels[0]: the code outside loops; then one per open loop
 	patches    []patch // one per loop: where its weight goes in the output
@@ -359,9 +391,11 @@ func (f *funcCode) push(loop, isIf bool) {
 		d.lead--
 	}
 	if loop {
-		n++
-		if f.disp.on && f.disp.frame < 0 { // the dispatch loop; see instrs
-			n += 2
+		switch d := &f.disp; {
+		case !d.on || d.frame >= 0:
+			n++ // the wrapper
+		case d.back: // the dispatch loop; see instrs
+			n += 2 // $after outside it, $slow inside
 		}
 		fr.lvl = len(f.levels)
 		f.levels = append(f.levels, level{patch: len(f.patches)})
@@ -436,8 +470,9 @@ func (f *funcCode) branch(k uint32) {
 }
 
 // depth maps a branch's label depth to the rewritten code, where every loop crossed on the way out
-// (not the target itself) adds its wrapper label. Depths past the function's label are left alone:
-// they are invalid either way.
+// (not the target itself) adds its wrapper label, and the dispatch loop its $after and $slow labels;
+// $slow sits inside that loop, so a jump to the loop itself crosses it too. Depths past the
+// function's label are left alone: they are invalid either way.
 func (f *funcCode) depth(k uint32) uint32 {
 	n := len(f.control)
 	if uint64(k) > uint64(n) {
@@ -448,6 +483,9 @@ func (f *funcCode) depth(k uint32) uint32 {
 		crossed = f.nloops[n-1]
 		if t := n - 1 - int(k); t >= 0 {
 			crossed -= f.nloops[t]
+			if d := &f.disp; d.on && d.back && t == d.frame {
+				crossed++
+			}
 		}
 	}
 	return k + uint32(crossed)
@@ -527,12 +565,14 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 					mark = start
 				} else if d := &f.disp; d.on && n-1 == d.frame {
 					f.pop()
-					// br $after; end $slow; call F; br $wrap; end $wrap; end $after
-					out = append(out, r.b[mark:r.p]...)
-					out = append(out, 0x0C, 0x02, 0x0B, 0x10)
-					out = appendU32(out, m.funcImports)
-					out = append(out, 0x0C, 0x00, 0x0B, 0x0B)
-					mark = r.p
+					if d.back {
+						// br $after; end $slow; call F; br <the loop>; end (the loop); end $after
+						out = append(out, r.b[mark:start]...)
+						out = append(out, 0x0C, 0x02, 0x0B, 0x10)
+						out = appendU32(out, m.funcImports)
+						out = append(out, 0x0C, 0x00, 0x0B, 0x0B)
+						mark = r.p
+					}
 				} else if f.pop() { // close the wrapper too
 					out = append(out, r.b[mark:r.p]...)
 					out = append(out, 0x0B)
@@ -543,14 +583,14 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 				k := r.u32()
 				if uint64(k) >= uint64(len(f.control)) { // leaves the function
 					out = append(out, m.sync...)
-				} else if d := &f.disp; op == 0x0C && d.on && len(f.frames)-1-int(k) == d.frame &&
-					(jump != 2 || d.segment(f.k) <= d.closed-1) {
-					// A jump back through the dispatch loop: if the flag is set, leave it for $slow
-					// (the loop's label plus one), which goes round the wrapper: that checks and
-					// re-enters the loop with the PC this jump set.
+				} else if d := &f.disp; op == 0x0C && d.on && d.back && len(f.frames)-1-int(k) == d.frame &&
+					d.backJump(jump, f.k, d.closed) {
+					// A jump back through the dispatch loop: if the flag is set, branch to $slow
+					// (the label just inside the loop), which checks and re-enters the loop with the
+					// PC this jump set.
 					out = append(out, m.flagGet...)
 					out = append(out, 0x0D)
-					out = appendU32(out, f.depth(k)+1)
+					out = appendU32(out, f.depth(k)-1)
 				}
 				out = append(out, op)
 				out = appendU32(out, f.depth(k))
@@ -611,36 +651,49 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 			}
 			header := r.b[start:r.p]
 			out = append(out, r.b[mark:start]...)
-			// The dispatch loop (see goDispatch) tests on its jumps back instead of its header
-			// (see br), and they leave for $slow without block arguments when the flag is set (a
-			// conditional branch to a loop header would move the loop's values on the hot path):
+			// The dispatch loop (see goDispatch) tests on entry and on its jumps back instead of at
+			// its header (see br). A jump back leaves for $slow, a block inside the loop around its
+			// whole body, when the flag is set:
 			//
-			//	block $after; loop $wrap; block $slow; global.get G; br_if $slow
-			//	  loop (the original) ...; global.get G; br_if $slow; br <the loop>; ... end
+			//	check; block $after; loop (the original); block $slow
+			//	  ...; i32.const K; local.set PC; global.get G; br_if $slow; br <the loop>; ...
 			//	  br $after
-			//	end; call F; br $wrap; end; end
+			//	end; call F; br <the loop>; end; end
 			//
-			// The same goes for the test on entry, which an if around the call would make a taken
-			// branch on the hot path.
+			// so the call sits on a cold path of its own that re-enters the loop with the PC the
+			// jump set, and the jump's values reach it through $slow's block parameters, which
+			// wazero moves on the taken edge only. Measured against the alternatives (wgsim, 200k
+			// pairs, instrumented/none; Go byte loop in BenchmarkOverhead):
+			//   - the call inline at each jump back ("check; br <the loop>"): wgsim 1.03, byte loop
+			//     1.38, as the values live across the call are spilled on the hot path;
+			//   - a wrapper loop outside the dispatch loop ("loop $wrap; block $slow; ...; end; call
+			//     F; br $wrap", format 3): byte loop 1.05 but wgsim 1.16-1.18; with wgsim's
+			//     pairs() alone instrumented so, 1.18, and 1.28 with its jump tests removed: the
+			//     extra loop level around a large loop with calls in it cost more than the tests;
+			//   - this: wgsim 0.98, byte loop 1.07-1.10.
+			// A dispatch loop without jumps back (d.back false) gets the entry check alone.
 			d := &f.disp
 			dispatchLoop := d.on && d.frame < 0
 			f.patches = append(f.patches, patch{}) // counter mode's weight and reset; see push
 			if dispatchLoop {
-				out = append(out, 0x02, 0x40) // $after
-				out = append(out, header...)  // $wrap
-				out = append(out, 0x02, 0x40) // $slow
-				out = append(out, m.flagGet...)
-				out = append(out, 0x0D, 0x00)
-			} else {
-				out = append(out, header...) // the wrapper
-				f.patches[len(f.patches)-1].reset = len(out) + m.resetAt
-				out = append(out, m.loopCheck...)
+				out = append(out, m.check...)
+				if d.back {
+					out = append(out, 0x02, 0x40) // $after
+					out = append(out, header...)
+					out = append(out, 0x02, 0x40) // $slow
+				} else {
+					out = append(out, header...)
+				}
+				d.frame = len(f.frames) - 1
+				mark = r.p
+				break
 			}
+			out = append(out, header...) // the wrapper
+			f.patches[len(f.patches)-1].reset = len(out) + m.resetAt
+			out = append(out, m.loopCheck...)
 			out = append(out, header...) // the original loop
 			f.patches[len(f.patches)-1].pos = len(out) + m.weightAt
 			switch {
-			case dispatchLoop:
-				d.frame = len(f.frames) - 1
 			case params:
 				out = append(out, m.decTestP...)
 			default:

@@ -33,15 +33,18 @@
 //   - Loops: every iteration is tested. Go's Wasm backend routes every jump of a function, forward or
 //     back, through one dispatch loop (set the resume PC, branch to the loop, br_table to the block);
 //     in epoch mode such a loop is tested on its jumps back only, not at its header nor on its
-//     forward jumps, and a set flag leaves the loop by a br_if to a block around it, which calls the
-//     check and re-enters: the hot path is a load and a branch not taken (see dispatch). That cut a
-//     Go function call from three tests to one; wgsim went from 1.33-1.38x of no preemption to
-//     0.95-1.16x (five runs of the preempt benchmark).
+//     forward jumps, and a set flag branches to a block inside the loop around its body, which calls
+//     the check and re-enters the loop with the PC the jump set: the hot path is a load and a branch
+//     not taken (see dispatch and instrs). A Go function that only jumps forward cannot loop and is
+//     tested on entry alone.
 //   - Recursion and other call cycles: every function that contains a call tests its entry, unless a
-//     loop header comes first (Go's functions all open with their dispatch loop), so a loop-free
-//     recursion (fib) is bounded like a loop. Unbounded recursion also ends with wazero's
-//     stack-overflow trap (its stack grows to about 400 MB; growing and unwinding a stack that deep
-//     takes tens of ms, which is then the stop latency).
+//     loop header comes first and tests every entry anyway; Go functions test before their dispatch
+//     loop. So a loop-free recursion (fib) is bounded like a loop. Unbounded recursion also ends
+//     with wazero's stack-overflow trap (its stack grows to about 400 MB; growing and unwinding a
+//     stack that deep takes tens of ms, which is then the stop latency).
+//   - Progress: the check clears the flag as it returns, and in Go functions code always runs
+//     between a check and the next test, so a check that outlasts a tick does not send the guest
+//     straight back to it.
 //   - Straight-line code: bounded by the module's size.
 //   - Start functions run under the same checks: the check sees the calling module itself (Install).
 //   - Host functions are not Wasm: they must honour the context themselves.
@@ -55,10 +58,19 @@
 // original across builds, because the inserted code moves everything after it; the benchmark
 // therefore measures every plugin at four placements (padding code compiled in before it) and
 // reports geometric means.
+//
+// Where the check's call sits matters more than the tests: wazero's register allocator starts a block
+// with several predecessors from the state at the end of the first one it meets, and values live
+// across a call are spilled where they are defined. So the call goes where neither reaches the hot
+// path: in the else arm of the entry test (in the then arm, one check before the main loop of
+// wgsim's pairs(), a function entered a few times per request, made the whole request 1.09x slower),
+// and for the jumps back in a block of its own inside the dispatch loop (a wrapper loop around it
+// made wgsim 1.16-1.18x; the call inline at each jump back made a Go byte loop 1.38x).
 // A check costs about a microsecond; with epoch mode a call checks in about 1,000 times a second, so
 // a call stops within ~1 ms of its deadline and a garbage collection waits ~1 ms per spinning guest.
 // Rewriting the 2.4 MB Go test plugin in epoch mode takes 16-24 ms (BenchmarkInstrument; about a
-// quarter of it the pre-scan of Go functions for the dispatch shape), once per version: it is cached.
+// quarter of it the pre-scan of Go functions for the dispatch shape and their jumps back), once per
+// version: it is cached.
 //
 // # Use
 //

@@ -24,7 +24,11 @@ var (
 	// instrumenting twice would only add cost. Instrument the original bytes instead (the Cache does this).
 	ErrReserved = errors.New("preempt: module uses the reserved import module " + ImportModule + " or export " + FlagExport)
 
-	// errLength: a count or a length that the bytes left cannot hold (a kind of ErrMalformed).
+	// errLength: a count or a length that the bytes left cannot hold, or a read past the end of a
+	// section (a kind of ErrMalformed). wazero 1.12 decodes every section from the whole module and
+	// checks its length only afterwards, so it would go on reading the bytes that follow and allocate
+	// by whatever counts it found there: an empty table section followed by a few bytes ran a fuzz
+	// worker out of memory.
 	errLength = fmt.Errorf("%w: count or length past the end", ErrMalformed)
 
 	// ErrPreempted means the host check stopped a running call because its context was done.

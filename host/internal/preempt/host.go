@@ -111,9 +111,6 @@ func (w *watch) release() {
 }
 
 func hostCheck(ctx context.Context, mod api.Module, _ []uint64) {
-	if w, ok := ctx.Value(watchKey{}).(*watch); ok && mod != nil {
-		w.checkIn(mod)
-	}
 	// Returning to Go lets a pending stop-the-world in at the next function prologue, but that alone
 	// was not enough with more spinning plugins than Ps: runtime.GC took 0.8 s with 3 spinners on
 	// GOMAXPROCS=2 and 27 ms with the yield (TestExtismGCWhileSpinning). At one check per TickPeriod
@@ -121,6 +118,12 @@ func hostCheck(ctx context.Context, mod api.Module, _ []uint64) {
 	runtime.Gosched()
 	err := Check(ctx)
 	if err == nil {
+		// The flag is cleared last, as the guest resumes: an ordinary loop tests it again at its
+		// header right after its check, so a tick during a long yield would otherwise send it back
+		// to the check before it ran an iteration, and again for as long as yields outlast ticks.
+		if w, ok := ctx.Value(watchKey{}).(*watch); ok && mod != nil {
+			w.checkIn(mod)
+		}
 		return
 	}
 	// Like WASI proc_exit: close the instance from inside the call, then unwind. wazero recovers the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -30,7 +31,10 @@ type harness struct {
 	rt        wazero.Runtime
 	checks    int
 	stopAfter int
-	w         watch
+	// rearm sets an epoch-mode module's flag again after each check, so every test takes the path
+	// that calls the check and resumes after it.
+	rearm bool
+	w     watch
 }
 
 var errStop = errors.New("stopped by the test check")
@@ -48,6 +52,13 @@ func newHarness(t testing.TB, features api.CoreFeatures) *harness {
 		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, _ []uint64) {
 			h.w.checkIn(mod)
 			h.checks++
+			if h.rearm {
+				for _, m := range h.w.mods {
+					if m.mod == mod && m.flag != nil {
+						atomic.StoreUint32(m.flag, 1)
+					}
+				}
+			}
 			if h.stopAfter > 0 && h.checks >= h.stopAfter {
 				panic(errStop)
 			}
@@ -100,11 +111,16 @@ func runnable(opts []Options) []Options {
 
 func TestInstrumentSameResults(t *testing.T) {
 	for _, opt := range runnable(testModes) {
-		t.Run(opt.Mode.String(), func(t *testing.T) { testSameResults(t, opt) })
+		t.Run(opt.Mode.String(), func(t *testing.T) { testSameResults(t, opt, false) })
+		if opt.Mode == ModeEpoch {
+			t.Run("epoch-rearmed", func(t *testing.T) { testSameResults(t, opt, true) })
+		}
 	}
 }
 
-func testSameResults(t *testing.T, opt Options) {
+// testSameResults compares each function's results before and after instrumenting. rearmed: every
+// flag test finds the flag set (epoch mode), so every check runs and the code resumes after it.
+func testSameResults(t *testing.T, opt Options, rearmed bool) {
 	orig := readTestdata(t, "features.wasm")
 	inst := mustInstrument(t, orig, opt)
 	cases := []struct {
@@ -112,33 +128,45 @@ func testSameResults(t *testing.T, opt Options) {
 		args []uint64
 		// checks says whether the instrumented call must have reached the host check at least once.
 		checks bool
+		// rearmed: the least number of checks when every flag test finds the flag set; 0 leaves the
+		// case out of that run. Only code whose checks sit on entry or on the jump back (recursion, Go
+		// dispatch loops) makes progress then: an ordinary loop tests again at its header right after
+		// its check, which is why the check clears the flag as it returns (hostCheck).
+		rearmed int
 	}{
-		{"started", nil, false},
-		{"sum", []uint64{1}, false},
-		{"sum", []uint64{1000}, true},
-		{"nested", []uint64{13, 17}, true},
-		{"nested", []uint64{0, 5}, false},
-		{"machine", []uint64{0}, false},
-		{"machine", []uint64{3}, true},
-		{"fact", []uint64{10}, true},
-		{"fib", []uint64{15}, true},
-		{"indirect", []uint64{0, 21}, false},
-		{"indirect", []uint64{1, 21}, false},
-		{"fibpair", []uint64{20}, true},
-		{"bytes", []uint64{50}, true},
-		{"dead", nil, false},
-		{"dispatch", []uint64{1001}, true},
-		{"godispatch", []uint64{0, 1000}, true},
-		{"godispatch", []uint64{0, 0}, false},
-		{"godispatch_pc", []uint64{0, 1000}, true},
-		{"godispatch_brif", []uint64{0, 1000}, true},
+		{"started", nil, false, 0},
+		{"sum", []uint64{1}, false, 0},
+		{"sum", []uint64{1000}, true, 0},
+		{"nested", []uint64{13, 17}, true, 0},
+		{"nested", []uint64{0, 5}, false, 0},
+		{"machine", []uint64{0}, false, 0},
+		{"machine", []uint64{3}, true, 0},
+		{"fact", []uint64{10}, true, 10},
+		{"fib", []uint64{15}, true, 1973},
+		{"indirect", []uint64{0, 21}, false, 0},
+		{"indirect", []uint64{1, 21}, false, 0},
+		{"fibpair", []uint64{20}, true, 0},
+		{"bytes", []uint64{50}, true, 0},
+		{"dead", nil, false, 0},
+		{"dispatch", []uint64{1001}, true, 0},
+		{"godispatch", []uint64{0, 1000}, true, 1001}, // on entry and at each of 1000 jumps back
+		{"godispatch", []uint64{0, 0}, false, 1},
+		{"godispatch_pc", []uint64{0, 1000}, true, 1001},
+		{"godispatch_brif", []uint64{0, 1000}, true, 0},
+		{"godispatch_fwd", []uint64{0, 7}, false, 1},
+		{"godispatch_fwd", []uint64{1, 7}, false, 1},
+		{"godispatch_fwd", []uint64{2, 7}, false, 1},
 	}
 	for _, c := range cases {
+		if rearmed && c.rearmed == 0 {
+			continue
+		}
 		h := newHarness(t, api.CoreFeaturesV2)
 		want, err := h.call(t, h.instantiate(t, orig, "orig"), c.fn, c.args...)
 		if err != nil {
 			t.Fatalf("%s%v original: %v", c.fn, c.args, err)
 		}
+		h.rearm = rearmed
 		got, err := h.call(t, h.instantiate(t, inst, "inst"), c.fn, c.args...)
 		if err != nil {
 			t.Fatalf("%s%v instrumented: %v", c.fn, c.args, err)
@@ -148,6 +176,9 @@ func testSameResults(t *testing.T, opt Options) {
 		}
 		if c.checks && h.checks == 0 {
 			t.Errorf("%s%v: the host check was never called", c.fn, c.args)
+		}
+		if rearmed && h.checks < c.rearmed {
+			t.Errorf("%s%v: %d checks with the flag always set, want at least %d", c.fn, c.args, h.checks, c.rearmed)
 		}
 	}
 }
@@ -185,28 +216,32 @@ func TestInstrumentCheckCount(t *testing.T) {
 	}
 }
 
-// In epoch mode a Go-shaped dispatch loop tests the flag on entry and on its jumps back, each time
-// with "global.get G; br_if" (to the slow path outside the loop), and neither on its forward jumps nor
-// at its header. godispatch has one jump of each kind; godispatch_pc jumps back with a PC the
-// rewriter cannot read, which is tested too; godispatch_brif re-enters its loop with a br_if, so it
-// is instrumented like any loop (a wrapper and a header test, each "global.get G; if").
+// In epoch mode a Go-shaped dispatch loop checks on entry ("global.get G; i32.eqz; if; else; call F;
+// end") and tests the flag on its jumps back ("global.get G; br_if" to the slow path inside the
+// loop), and neither on its forward jumps nor at its header. godispatch has one jump of each kind;
+// godispatch_pc jumps back with a PC the rewriter cannot read, which is tested too; godispatch_brif
+// re-enters its loop with a br_if, so it is instrumented like any loop (a check in its wrapper and a
+// header test, "global.get G; if"); godispatch_fwd only jumps forward, so it checks on entry alone.
 func TestEpochDispatchShape(t *testing.T) {
 	out := mustInstrument(t, readTestdata(t, "features.wasm"), Options{Mode: ModeEpoch})
 	for _, tc := range []struct {
-		fn         string
-		brIfs, ifs int
+		fn                 string
+		checks, brIfs, ifs int
 	}{
-		{"godispatch", 2, 0},
-		{"godispatch_pc", 2, 0},
-		{"godispatch_brif", 0, 2},
-		{"dispatch", 0, 2}, // no PC local: an ordinary loop
+		{"godispatch", 1, 1, 0},
+		{"godispatch_pc", 1, 1, 0},
+		{"godispatch_brif", 1, 0, 1},
+		{"godispatch_fwd", 1, 0, 0},
+		{"dispatch", 1, 0, 1}, // no PC local: an ordinary loop
 	} {
 		body, flag := exportedBody(t, out, tc.fn), flagIndex(t, out)
 		get := appendU32([]byte{0x23}, flag)
+		checks := bytes.Count(body, append(get[:len(get):len(get)], 0x45, 0x04, 0x40, 0x05, 0x10))
 		brIfs := bytes.Count(body, append(get[:len(get):len(get)], 0x0D))
 		ifs := bytes.Count(body, append(get[:len(get):len(get)], 0x04, 0x40))
-		if brIfs != tc.brIfs || ifs != tc.ifs {
-			t.Errorf("%s: %d flag tests with br_if and %d with if, want %d and %d", tc.fn, brIfs, ifs, tc.brIfs, tc.ifs)
+		if checks != tc.checks || brIfs != tc.brIfs || ifs != tc.ifs {
+			t.Errorf("%s: %d checks, %d flag tests with br_if and %d with if, want %d, %d and %d",
+				tc.fn, checks, brIfs, ifs, tc.checks, tc.brIfs, tc.ifs)
 		}
 	}
 }
@@ -483,6 +518,11 @@ func TestValidateLengths(t *testing.T) {
 		"locals":        "\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x0a\x0a\x01\x08\x01\x80\x80\x80\x80\x04\x7f\x0b",
 		"table size":    "\x04\x07\x01\x70\x00\x80\x80\x80\x01",
 		"names":         "\x00\x0c\x04name\x01\x05" + huge,
+		// wazero reads a section on past its declared end (see errLength).
+		"empty section":  "\x04\x00" + huge,
+		"count past end": "\x04\x01\x80" + huge,
+		// A reserved name does not end the decoding: the counts after it are checked too.
+		"after a reserved import": "\x02\x1a\x01\x10edgenome_preempt\x05check\x00\x00" + "\x04\x05" + huge,
 	} {
 		err := Validate([]byte("\x00asm\x01\x00\x00\x00" + wasm))
 		if !errors.Is(err, errLength) || !errors.Is(err, ErrMalformed) {

@@ -21,7 +21,7 @@ func (r *reader) eof() bool { return r.p >= len(r.b) }
 
 func (r *reader) byte() byte {
 	if r.p >= len(r.b) {
-		r.fail(ErrMalformed, "unexpected end")
+		r.fail(errLength, "unexpected end")
 		return 0
 	}
 	c := r.b[r.p]
@@ -34,7 +34,7 @@ func (r *reader) byte() byte {
 func (r *reader) leb() (v uint64, bits uint, last byte) {
 	for ; bits < 70; bits += 7 {
 		if r.p >= len(r.b) {
-			r.fail(ErrMalformed, "truncated LEB128")
+			r.fail(errLength, "truncated LEB128")
 			return 0, 0, 0
 		}
 		c := r.b[r.p]
@@ -68,7 +68,7 @@ func (r *reader) u32() uint32 {
 func (r *reader) skipLEB() {
 	for n := 0; n < 10; n++ {
 		if r.p >= len(r.b) {
-			r.fail(ErrMalformed, "truncated LEB128")
+			r.fail(errLength, "truncated LEB128")
 			return
 		}
 		c := r.b[r.p]
@@ -92,7 +92,7 @@ func (r *reader) bytes(n uint32) []byte {
 
 func (r *reader) skip(n int) {
 	if n > len(r.b)-r.p {
-		r.fail(ErrMalformed, "length %d past end", n)
+		r.fail(errLength, "length %d past end", n)
 		return
 	}
 	r.p += n

@@ -195,4 +195,22 @@
         (br_if $top (i32.lt_u (local.get $i) (local.get $n)))
         (br $exit)))
     (local.get $acc))
+
+  ;; A dispatch loop whose jumps all go forward (most small Go functions): it cannot cycle, so it gets
+  ;; one entry test ("global.get G; if") and no wrapper.
+  (func (export "godispatch_fwd") (param $pc i32) (param $n i32) (result i32)
+    (local $acc i32)
+    (block $exit
+      (loop $top
+        (block $s2
+          (block $s1
+            (block $s0
+              (br_table $s0 $s1 $s2 (local.get $pc)))
+            (local.set $acc (local.get $n))
+            (local.set $pc (i32.const 2))
+            (br $top))
+          (local.set $acc (i32.add (local.get $acc) (i32.const 1))))
+        (local.set $acc (i32.mul (local.get $acc) (i32.const 3)))
+        (br $exit)))
+    (local.get $acc))
 )
