@@ -54,22 +54,37 @@ func TestSpinningPluginIsStopped(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 		t.Fatal("runtime.GC did not complete within 200 ms while plugins spin")
 	}
-	start := time.Now()
-	if st, _, _ := h.get("/healthz"); st != 200 {
-		t.Fatalf("healthz during spin: %d", st)
+	// The best of five, so that one unlucky scheduling on a loaded machine
+	// does not fail the test; a host frozen by the spinners fails them all.
+	best := time.Hour
+	for range 5 {
+		start := time.Now()
+		if st, _, _ := h.get("/healthz"); st != 200 {
+			t.Fatalf("healthz during spin: %d", st)
+		}
+		best = min(best, time.Since(start))
 	}
-	if d := time.Since(start); d > 100*time.Millisecond {
-		t.Errorf("healthz took %v during spin", d)
+	t.Logf("healthz during spin: %v (best of 5)", best)
+	if best > 10*time.Millisecond {
+		t.Errorf("healthz took %v during spin (best of 5), want <= 10ms", best)
 	}
 	if st, body, _ := h.get("/plugin/testkit/echo?msg=other"); st != 200 || body != "other" {
 		t.Errorf("other export during spin: %d %q", st, body)
 	}
+	// Each call is answered soon after its timeout (1-4 ms here), the
+	// faster within 50 ms; the slack on the other is for a loaded machine.
+	first := time.Hour
 	for range 2 {
 		r := <-done
 		wantError(t, r.status, r.body, http.Header{"Content-Type": {"application/json"}}, 504, "timeout", "time limit")
+		t.Logf("spinning call answered after %v (timeout 1.5s)", r.took)
 		if r.took > 1500*time.Millisecond+500*time.Millisecond {
 			t.Errorf("spinning call ended after %v; timeout is 1.5s", r.took)
 		}
+		first = min(first, r.took)
+	}
+	if first > 1500*time.Millisecond+50*time.Millisecond {
+		t.Errorf("the first spinning call ended after %v; timeout is 1.5s, want it answered within 50 ms of that", first)
 	}
 }
 
