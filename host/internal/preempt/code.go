@@ -98,7 +98,7 @@ func loopFirst(code []byte) int {
 // br_table sends K to segment targets[K]. Only a jump to a segment at or before the current one can
 // close a cycle (falling through and branching to a block's end only move forward), so in epoch mode
 // only those jumps test the flag, and so do jumps whose K is not a constant just before them; the
-// loop header does not (see instrs). For a Go function that is the difference between one test per
+// loop header does not (see instrs). goDispatch finds those jumps back before the body is copied. For a Go function that is the difference between one test per
 // call (on entry) and three (the entry's, the header's and the prologue's forward jump to its first
 // block), plus one per forward jump.
 type dispatch struct {
@@ -106,18 +106,15 @@ type dispatch struct {
 	frame   int      // index in funcCode.frames of the dispatch loop, once open (-1 before)
 	pc      uint32   // the resume-PC local
 	targets []uint32 // label depths by K, the default last
-	lead    int      // leading blocks still to open
-	closed  int      // leading blocks closed so far: the code runs in segment closed-1
-	// back: some jump may go back (backJump). Without one the loop cannot cycle, and the function
+	// backs holds the offsets in the body of the br opcodes that may jump back, in order, and next
+	// the first that instrs has not reached. Without any the loop cannot cycle, and the function
 	// needs its entry check alone: most small Go functions only jump forward.
-	back bool
+	backs []int
+	next  int
 }
 
-// backJump reports whether a br to the dispatch loop may close a cycle; jump and k describe the
-// instructions before it (see funcCode.jump), closed is the number of leading blocks closed so far.
-func (d *dispatch) backJump(jump int8, k int64, closed int) bool {
-	return jump != 2 || d.segment(k) <= closed-1
-}
+// back reports whether the loop has any jump back.
+func (d *dispatch) back() bool { return len(d.backs) > 0 }
 
 // segment is the segment (leading block) a jump with K in the PC local goes to; -1 for a negative K.
 func (d *dispatch) segment(k int64) int {
@@ -134,7 +131,7 @@ func (d *dispatch) segment(k int64) int {
 // goDispatch reports whether code (a function body after its locals) opens with a dispatch loop that
 // only unconditional br instructions re-enter: a br_if or a br_table to it would need a header test
 // after all, so such a loop is instrumented like any other. at is the offset of that loop (loopFirst).
-// It sets d.back by the same rules instrs applies to each jump.
+// It fills d.backs.
 func goDispatch(code []byte, at int, d *dispatch) bool {
 	r := &reader{b: code}
 	level := 0 // open blocks before the loop
@@ -160,7 +157,6 @@ func goDispatch(code []byte, at int, d *dispatch) bool {
 		return false
 	}
 	d.pc = r.u32()
-	d.lead = n
 	if r.byte() != 0x0E {
 		return false
 	}
@@ -177,11 +173,14 @@ func goDispatch(code []byte, at int, d *dispatch) bool {
 		d.targets = append(d.targets, t)
 	}
 	level += n
-	d.back = false
-	closed := 0   // leading blocks closed
-	var jump int8 // as funcCode.jump
-	var k int64   // the constant of an i32.const just before
+	d.backs, d.next = d.backs[:0], 0
+	closed := 0 // leading blocks closed: the code runs in segment closed-1
+	// jump is 1 after an i32.const, 2 after an i32.const and a local.set of the PC, with that
+	// constant in k; 0 after anything else.
+	var jump int8
+	var k int64
 	for r.p < len(r.b) && r.err == nil {
+		at := r.p
 		op := r.byte()
 		last := jump
 		jump = 0
@@ -196,8 +195,8 @@ func goDispatch(code []byte, at int, d *dispatch) bool {
 				return r.err == nil
 			}
 		case 0x0C:
-			if t := r.u32(); uint64(t) < uint64(level) && level-int(t) == loop && d.backJump(last, k, closed) {
-				d.back = true
+			if t := r.u32(); uint64(t) < uint64(level) && level-int(t) == loop && (last != 2 || d.segment(k) <= closed-1) {
+				d.backs = append(d.backs, at)
 			}
 			continue
 		case 0x41:
@@ -337,16 +336,12 @@ type funcCode struct {
 	sawCall    bool
 	startsLoop bool // a loop opens before any call or branch (loopFirst; Go functions: their resumption loop)
 	disp       dispatch
-	// jump is 1 after an i32.const, 2 after an i32.const and a local.set of the dispatch PC, with
-	// that constant in k; 0 after anything else.
-	jump int8
-	k    int64
+	body       int // offset in the reader of the body's first instruction (dispatch.backs counts from it)
 }
 
 type frame struct {
 	loop       bool
 	isIf       bool
-	lead       bool // a leading block of the dispatch loop
 	hasElse    bool
 	lvl        int   // the level the frame's label belongs to (for a loop: its own)
 	start, end int64 // for block and if: distance at the start and longest distance to the end label
@@ -386,15 +381,11 @@ func (f *funcCode) push(loop, isIf bool) {
 		n = f.nloops[len(f.nloops)-1]
 	}
 	fr := frame{loop: loop, isIf: isIf, lvl: len(f.levels) - 1, end: -1}
-	if d := &f.disp; d.on && d.frame >= 0 && d.lead > 0 && !loop && !isIf {
-		fr.lead = true
-		d.lead--
-	}
 	if loop {
 		switch d := &f.disp; {
 		case !d.on || d.frame >= 0:
 			n++ // the wrapper
-		case d.back: // the dispatch loop; see instrs
+		case d.back(): // the dispatch loop; see instrs
 			n += 2 // $after outside it, $slow inside
 		}
 		fr.lvl = len(f.levels)
@@ -424,12 +415,8 @@ func (f *funcCode) pop() (loop bool) {
 	}
 	fr := f.frames[n-1]
 	f.control, f.nloops, f.frames = f.control[:n-1], f.nloops[:n-1], f.frames[:n-1]
-	if d := &f.disp; d.on {
-		if fr.lead {
-			d.closed++
-		} else if n-1 == d.frame {
-			d.on = false
-		}
+	if d := &f.disp; d.on && n-1 == d.frame {
+		d.on = false
 	}
 	if fr.loop {
 		f.record(len(f.levels) - 1)
@@ -483,7 +470,7 @@ func (f *funcCode) depth(k uint32) uint32 {
 		crossed = f.nloops[n-1]
 		if t := n - 1 - int(k); t >= 0 {
 			crossed -= f.nloops[t]
-			if d := &f.disp; d.on && d.back && t == d.frame {
+			if d := &f.disp; d.on && d.back() && t == d.frame {
 				crossed++
 			}
 		}
@@ -524,14 +511,13 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 		at := loopFirst(r.b[r.p:])
 		f.startsLoop = at >= 0
 		f.disp.on = m.opt.Mode == ModeEpoch && f.startsLoop && goDispatch(r.b[r.p:], at, &f.disp)
+		f.body = r.p
 	}
 	for r.p < len(r.b) {
 		start := r.p
 		op := r.b[r.p]
 		r.p++
-		var jump int8 // f.jump as it was before this instruction
 		if f != nil {
-			jump, f.jump = f.jump, 0
 			switch op {
 			case 0x10, 0x11, 0x12, 0x13:
 				f.sawCall = true
@@ -565,7 +551,7 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 					mark = start
 				} else if d := &f.disp; d.on && n-1 == d.frame {
 					f.pop()
-					if d.back {
+					if d.back() {
 						// br $after; end $slow; call F; br <the loop>; end (the loop); end $after
 						out = append(out, r.b[mark:start]...)
 						out = append(out, 0x0C, 0x02, 0x0B, 0x10)
@@ -583,8 +569,8 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 				k := r.u32()
 				if uint64(k) >= uint64(len(f.control)) { // leaves the function
 					out = append(out, m.sync...)
-				} else if d := &f.disp; op == 0x0C && d.on && d.back && len(f.frames)-1-int(k) == d.frame &&
-					d.backJump(jump, f.k, d.closed) {
+				} else if d := &f.disp; d.on && d.next < len(d.backs) && d.backs[d.next] == start-f.body {
+					d.next++
 					// A jump back through the dispatch loop: if the flag is set, branch to $slow
 					// (the label just inside the loop), which checks and re-enters the loop with the
 					// PC this jump set.
@@ -671,13 +657,13 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 			//     pairs() alone instrumented so, 1.18, and 1.28 with its jump tests removed: the
 			//     extra loop level around a large loop with calls in it cost more than the tests;
 			//   - this: wgsim 0.98, byte loop 1.07-1.10.
-			// A dispatch loop without jumps back (d.back false) gets the entry check alone.
+			// A dispatch loop without jumps back (see dispatch.backs) gets the entry check alone.
 			d := &f.disp
 			dispatchLoop := d.on && d.frame < 0
 			f.patches = append(f.patches, patch{}) // counter mode's weight and reset; see push
 			if dispatchLoop {
 				out = append(out, m.check...)
-				if d.back {
+				if d.back() {
 					out = append(out, 0x02, 0x40) // $after
 					out = append(out, header...)
 					out = append(out, 0x02, 0x40) // $slow
@@ -707,19 +693,6 @@ func (m *module) instrs(r *reader, out []byte, f *funcCode) []byte {
 				out = append(out, m.reload...)
 			}
 			mark = r.p
-		case immIdx:
-			switch {
-			case f == nil || !f.disp.on:
-				r.skipLEB()
-			case op == 0x41: // i32.const: maybe a PC for a jump through the dispatch loop
-				f.jump, f.k = 1, r.s64()
-			case op == 0x21 && jump == 1: // local.set: of the PC?
-				if r.u32() == f.disp.pc {
-					f.jump = 2
-				}
-			default:
-				r.skipLEB()
-			}
 		case immCallIndirect:
 			r.skipLEB()
 			r.skipLEB()

@@ -772,9 +772,7 @@ func (m *module) nameSection(r *reader, buf []byte) ([]byte, bool) {
 func Validate(wasm []byte) error {
 	_, m, err := instrument(wasm, Options{Mode: ModeCounter})
 	switch {
-	case errors.Is(err, ErrReserved):
-		return nil
-	case err != nil:
+	case err != nil && !errors.Is(err, ErrReserved): // a reserved name comes after the whole decoding
 		return err
 	case m.droppedNames:
 		// Instrument leaves a malformed name section out; wazero would decode it, and allocates

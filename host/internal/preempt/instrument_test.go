@@ -523,6 +523,8 @@ func TestValidateLengths(t *testing.T) {
 		"count past end": "\x04\x01\x80" + huge,
 		// A reserved name does not end the decoding: the counts after it are checked too.
 		"after a reserved import": "\x02\x1a\x01\x10edgenome_preempt\x05check\x00\x00" + "\x04\x05" + huge,
+		"names after a reserved import": "\x02\x1a\x01\x10edgenome_preempt\x05check\x00\x00" +
+			"\x00\x0c\x04name\x01\x05" + huge,
 	} {
 		err := Validate([]byte("\x00asm\x01\x00\x00\x00" + wasm))
 		if !errors.Is(err, errLength) || !errors.Is(err, ErrMalformed) {
